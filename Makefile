@@ -1,0 +1,38 @@
+# Kaido: `make run` starts the broker, `make test` runs the whole suite.
+# Both set themselves up first (a virtualenv in .venv with the project and its test tools).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/python -m broker run
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check broker tests examples
+	$(BIN)/ruff format --check broker tests examples
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format broker tests examples
+	$(BIN)/ruff check --fix broker tests examples
+
+bench: install
+	$(BIN)/python tests/benchmarks/bench_entities.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

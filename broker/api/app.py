@@ -1,0 +1,45 @@
+"""The aiohttp application: routes, middleware, and the store's lifetime."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ..settings import Settings
+from ..store import Store, connect
+from . import entities, jsonld_contexts, system
+from .ldcontext import ContextResolver
+from .problems import problem_middleware
+from .keys import CONTEXTS, SETTINGS, STARTED, STORE
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings, mongo_uri: str) -> web.Application:
+    """The broker as an aiohttp app, connected to the MongoDB at mongo_uri."""
+    app = web.Application(
+        middlewares=[problem_middleware], client_max_size=settings.max_body_bytes
+    )
+    app[SETTINGS] = settings
+    app[STARTED] = time.monotonic()
+
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        store = Store(connect(mongo_uri), settings.mongo_db)
+        await store.tenants.database(None, create=True)
+        app[STORE] = store
+        app[CONTEXTS] = ContextResolver(
+            store.contexts,
+            timeout=settings.context_fetch_timeout,
+            cache_seconds=settings.context_cache_seconds,
+        )
+        yield
+        await app[CONTEXTS].close()
+        await store.close()
+
+    app.cleanup_ctx.append(lifetime)
+    app.add_routes(system.routes)
+    app.add_routes(entities.routes)
+    app.add_routes(jsonld_contexts.routes)
+    return app

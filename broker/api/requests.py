@@ -1,0 +1,136 @@
+"""Reading a request: JSON body, tenant, @context and the common query parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from ..ngsild.context import Context
+from ..ngsild.errors import BadRequestData, InvalidRequest
+from ..ngsild.render import Format
+from .ldcontext import ContextResolver
+from .negotiation import JSONLD, body_media_type, link_context_url
+from .keys import CONTEXTS
+
+__all__ = [
+    "TENANT_HEADER",
+    "Body",
+    "options",
+    "read_body",
+    "request_context",
+    "tenant",
+    "want_format",
+]
+
+TENANT_HEADER = "NGSILD-Tenant"
+
+_KNOWN_OPTIONS = frozenset(
+    {"keyValues", "concise", "normalized", "sysAttrs", "noOverwrite", "replace", "update"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    data: Any
+    media_type: str
+    context: Context
+    #: What to echo as the response's @context: the Link URL or the body's @context.
+    context_source: object
+
+
+def tenant(request: web.Request) -> str | None:
+    value = request.headers.get(TENANT_HEADER)
+    return value if value else None
+
+
+def options(request: web.Request, allowed: frozenset[str] = _KNOWN_OPTIONS) -> set[str]:
+    raw = request.query.getall("options", [])
+    out: set[str] = set()
+    for chunk in raw:
+        for opt in chunk.split(","):
+            opt = opt.strip()
+            if not opt:
+                continue
+            if opt not in allowed:
+                raise BadRequestData(
+                    f"Unknown option {opt!r} (allowed here: {', '.join(sorted(allowed))})"
+                )
+            out.add(opt)
+    return out
+
+
+def want_format(request: web.Request, opts: set[str]) -> Format:
+    """normalized, concise or keyValues, from `format` or `options` (clause 6.3.7)."""
+    fmt = request.query.get("format")
+    if fmt is not None:
+        if fmt not in ("normalized", "concise", "keyValues", "simplified"):
+            raise BadRequestData(
+                f"Unknown format {fmt!r}: use normalized, concise or keyValues"
+            )
+        return "keyValues" if fmt == "simplified" else fmt  # type: ignore[return-value]
+    if "keyValues" in opts:
+        if "concise" in opts:
+            raise BadRequestData("options keyValues and concise cannot be combined")
+        return "keyValues"
+    if "concise" in opts:
+        return "concise"
+    return "normalized"
+
+
+async def request_context(request: web.Request) -> tuple[Context, object]:
+    """The @context given by the Link header (core context if none), for bodiless requests."""
+    resolver: ContextResolver = request.app[CONTEXTS]
+    url = link_context_url(request)
+    return await resolver.resolve(url), url
+
+
+async def read_body(request: web.Request, *, merge_patch: bool = False) -> Body:
+    """Parse the JSON body and find its @context (Link header or '@context' member)."""
+    media_type = body_media_type(request, merge_patch=merge_patch)
+    raw = await request.read()
+    if not raw:
+        raise InvalidRequest("The request body is empty: a JSON payload is required")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        raise InvalidRequest(f"The request body is not valid JSON: {err}") from None
+    resolver: ContextResolver = request.app[CONTEXTS]
+    link = link_context_url(request)
+    if media_type == JSONLD:
+        if link is not None:
+            raise BadRequestData(
+                "With Content-Type application/ld+json the @context goes in the body, "
+                "not in a Link header"
+            )
+        source = _body_context(data)
+        if source is None:
+            raise BadRequestData(
+                "A body sent as application/ld+json must have an '@context' member"
+            )
+    else:
+        if _has_context_member(data):
+            raise BadRequestData(
+                "A body sent as application/json must not have an '@context' member: send it "
+                "as application/ld+json, or give the @context in a Link header"
+            )
+        source = link
+    return Body(data, media_type, await resolver.resolve(source), source)
+
+
+def _body_context(data: Any) -> object:
+    if isinstance(data, dict):
+        return data.get("@context")
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        return data[0].get("@context")
+    return None
+
+
+def _has_context_member(data: Any) -> bool:
+    if isinstance(data, dict):
+        return "@context" in data
+    if isinstance(data, list):
+        return any(isinstance(d, dict) and "@context" in d for d in data)
+    return False

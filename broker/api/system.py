@@ -1,0 +1,53 @@
+"""Operational routes outside the NGSI-LD namespace: /version and /health."""
+
+from __future__ import annotations
+
+import platform
+import time
+
+from aiohttp import web
+
+from .. import __version__
+from ..store import Store
+from ..ngsild.context import CORE_CONTEXT_URL
+from .keys import STARTED, STORE
+
+__all__ = ["routes"]
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/version")
+async def version(request: web.Request) -> web.Response:
+    """What is running, like Orion-LD's /version: name, versions, and the store in use."""
+    store: Store = request.app[STORE]
+    try:
+        info = await store.server_info()
+        store_info = {
+            "kind": info.get("kaidoDevStore") and "kaido dev store (in memory)" or "mongodb",
+            "version": info.get("version"),
+        }
+    except Exception as err:  # the store being down must not hide the broker's version
+        store_info = {"kind": "unreachable", "error": type(err).__name__}
+    return web.json_response(
+        {
+            "name": "kaido",
+            "version": __version__,
+            "ngsi-ld": "1.9.1",
+            "coreContext": CORE_CONTEXT_URL,
+            "python": platform.python_version(),
+            "uptimeSeconds": round(time.monotonic() - request.app[STARTED], 1),
+            "store": {**store_info, "database": store.tenants.prefix},
+        }
+    )
+
+
+@routes.get("/health")
+async def health(request: web.Request) -> web.Response:
+    """Liveness and store reachability, for load balancers and orchestrators."""
+    store: Store = request.app[STORE]
+    try:
+        await store.ping()
+    except Exception as err:
+        return web.json_response({"status": "unhealthy", "store": type(err).__name__}, status=503)
+    return web.json_response({"status": "ok"})

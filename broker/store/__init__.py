@@ -1,0 +1,42 @@
+"""Everything that talks to MongoDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import AsyncMongoClient
+
+from .contexts import ContextStore
+from .entities import EntityQuery, EntityStore
+from .tenants import TenantDirectory
+
+__all__ = ["ContextStore", "EntityQuery", "EntityStore", "Store", "TenantDirectory", "connect"]
+
+
+def connect(uri: str) -> AsyncMongoClient[dict[str, Any]]:
+    """The one client of the process (it pools connections)."""
+    return AsyncMongoClient(uri, tz_aware=True, appname="kaido", serverSelectionTimeoutMS=5000)
+
+
+class Store:
+    """The broker's view of its database: tenants, their entities, hosted @contexts."""
+
+    def __init__(self, client: AsyncMongoClient[dict[str, Any]], prefix: str) -> None:
+        self.client = client
+        self.tenants = TenantDirectory(client, prefix)
+        self.contexts = ContextStore(self.tenants.main)
+        self._geo_indexed: dict[str, set[str]] = {}
+
+    async def entities(self, tenant: str | None, *, create: bool = False) -> EntityStore:
+        db = await self.tenants.database(tenant, create=create)
+        return EntityStore(db, self._geo_indexed.setdefault(db.name, set()))
+
+    async def ping(self) -> None:
+        await self.client.admin.command("ping")
+
+    async def server_info(self) -> dict[str, Any]:
+        info: dict[str, Any] = await self.client.admin.command("buildInfo")
+        return info
+
+    async def close(self) -> None:
+        await self.client.close()

@@ -1,0 +1,128 @@
+"""Entity documents of one tenant: create, read, query, and all-or-nothing updates.
+
+Updates are read-modify-write with optimistic concurrency: the entity is read with its
+``rev``, the pure operation from ngsild.operations computes the new entity, and the
+write only succeeds if ``rev`` is unchanged (else it is retried on fresh data). Every
+update is therefore one atomic single-document write, any update can be expressed
+(partial updates with datasetIds, merges, 207 partial results), and the caller gets
+both the old and the new entity (for notifications and validation).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from ..ngsild.errors import AlreadyExists, InternalError, ResourceNotFound
+from ..ngsild.model import Entity
+from .documents import attr_path, from_document, to_document
+from .indexes import ENTITIES, ensure_geo_index
+from .geo import geo_attribute_names
+
+__all__ = ["EntityQuery", "EntityStore", "MAX_RETRIES"]
+
+T = TypeVar("T")
+MAX_RETRIES = 50
+
+
+@dataclass(frozen=True, slots=True)
+class EntityQuery:
+    """The filters of Query Entities that the store evaluates (clause 5.7.2)."""
+
+    types: Sequence[str] | None = None
+    ids: Sequence[str] | None = None
+    id_pattern: str | None = None
+    attrs: Sequence[str] | None = None
+    limit: int = 20
+    offset: int = 0
+    count: bool = False
+
+
+class EntityStore:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], geo_indexed: set[str]) -> None:
+        self.db = db
+        self.collection = db[ENTITIES]
+        # Names of the GeoProperties that already have a 2dsphere index (shared per tenant).
+        self._geo_indexed = geo_indexed
+
+    async def _index_geo(self, entity: Entity) -> None:
+        for iri in geo_attribute_names(entity):
+            if iri not in self._geo_indexed:
+                await ensure_geo_index(self.db, iri)
+                self._geo_indexed.add(iri)
+
+    async def create(self, entity: Entity) -> None:
+        await self._index_geo(entity)
+        try:
+            await self.collection.insert_one(to_document(entity, 1))
+        except DuplicateKeyError:
+            raise AlreadyExists(f"Entity {entity['id']!r} already exists") from None
+
+    async def get(self, entity_id: str) -> Entity | None:
+        doc = await self.collection.find_one({"_id": entity_id})
+        return None if doc is None else from_document(doc)
+
+    async def delete(self, entity_id: str) -> Entity:
+        doc = await self.collection.find_one_and_delete({"_id": entity_id})
+        if doc is None:
+            raise ResourceNotFound(f"Entity {entity_id!r} does not exist")
+        return from_document(doc)
+
+    async def modify(
+        self, entity_id: str, change: Callable[[Entity], tuple[Entity, T]]
+    ) -> tuple[Entity, Entity, T]:
+        """Apply change to the stored entity atomically; returns (old, new, change's result).
+
+        change must be pure: it may run more than once if another writer gets in between.
+        """
+        for _ in range(MAX_RETRIES):
+            doc = await self.collection.find_one({"_id": entity_id})
+            if doc is None:
+                raise ResourceNotFound(f"Entity {entity_id!r} does not exist")
+            old = from_document(doc)
+            new, result = change(old)
+            if new is old:
+                return old, new, result
+            await self._index_geo(new)
+            rev = doc.get("rev", 0)
+            replaced = await self.collection.replace_one(
+                {"_id": entity_id, "rev": rev}, to_document(new, rev + 1)
+            )
+            if replaced.matched_count:
+                return old, new, result
+        raise InternalError(f"Entity {entity_id!r} is being changed too often to update it now")
+
+    def _filter(self, query: EntityQuery) -> dict[str, Any]:
+        flt: dict[str, Any] = {}
+        if query.types:
+            flt["type"] = {"$in": list(query.types)}
+        if query.ids:
+            flt["_id"] = {"$in": list(query.ids)}
+        if query.id_pattern:
+            flt.setdefault("$and", []).append({"_id": {"$regex": query.id_pattern}})
+        if query.attrs:
+            flt["attrNames"] = {"$in": list(query.attrs)}
+        return flt
+
+    async def query(self, query: EntityQuery) -> tuple[list[Entity], int | None]:
+        flt = self._filter(query)
+        total = await self.collection.count_documents(flt) if query.count else None
+        if query.limit == 0:
+            return [], total
+        cursor = (
+            self.collection.find(flt)
+            .sort([("_id", ASCENDING)])
+            .skip(query.offset)
+            .limit(query.limit)
+        )
+        return [from_document(doc) async for doc in cursor], total
+
+    @staticmethod
+    def check_pattern(pattern: str) -> None:
+        re.compile(pattern)

@@ -1,0 +1,221 @@
+"""Entity API benchmark (`make bench`): the broker next to the raw driver, on the same store.
+
+Runs the broker as its own process (so its CPU time and memory can be read alone) against
+the dev store (or MONGO_URI), drives it over HTTP on loopback with concurrent clients, and
+does the same operations with PyMongo's AsyncMongoClient directly. Printed per operation:
+requests/s, p50/p99 latency, the broker's CPU time per request (from /proc via psutil,
+not wall time) and the ratio broker rate / driver rate measured in the same run.
+
+This is a script, not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import psutil
+from pymongo import AsyncMongoClient
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, ROOT)
+
+from broker.devstore import start_subprocess  # noqa: E402
+
+JSON = {"Content-Type": "application/json"}
+
+
+@dataclass
+class Result:
+    name: str
+    count: int
+    seconds: float
+    latencies: list[float]
+    cpu_seconds: float | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    def line(self, baseline: Result | None = None) -> str:
+        lat = sorted(self.latencies)
+        p50 = lat[len(lat) // 2] * 1e3
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e3
+        text = f"{self.name:<28} {self.rate:>9.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
+        if self.cpu_seconds is not None:
+            text += f"  broker CPU {self.cpu_seconds / self.count * 1e6:6.0f} us/req"
+        if baseline is not None:
+            text += f"  ratio to driver {self.rate / baseline.rate:5.2f}"
+        return text
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def entity(n: int) -> dict[str, Any]:
+    return {
+        "id": f"urn:ngsi-ld:Vehicle:{n}",
+        "type": "Vehicle",
+        "speed": {"type": "Property", "value": n % 120, "unitCode": "KMH"},
+        "location": {
+            "type": "GeoProperty",
+            "value": {"type": "Point", "coordinates": [135.0 + n % 100 / 1000, 34.6]},
+        },
+        "fuel": {"type": "Property", "value": 0.5, "observedAt": "2026-01-01T00:00:00Z"},
+        "owner": {"type": "Relationship", "object": "urn:ngsi-ld:Company:1"},
+    }
+
+
+async def run_ops(
+    name: str,
+    n: int,
+    concurrency: int,
+    op: Callable[[int], Awaitable[None]],
+    proc: psutil.Process | None,
+) -> Result:
+    latencies: list[float] = []
+    counter = iter(range(n))
+
+    async def worker() -> None:
+        for i in counter:
+            t = time.perf_counter()
+            await op(i)
+            latencies.append(time.perf_counter() - t)
+
+    cpu0 = proc.cpu_times() if proc else None
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    seconds = time.perf_counter() - t0
+    cpu = None
+    if proc and cpu0:
+        cpu1 = proc.cpu_times()
+        cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    return Result(name, n, seconds, latencies, cpu)
+
+
+async def bench(args: argparse.Namespace, mongo_uri: str) -> None:
+    port = free_port()
+    db = f"kaidobench{os.getpid()}"
+    env = {**os.environ, "MONGO_URI": mongo_uri, "PORT": str(port), "MONGO_DB": db, "LOG_LEVEL": "WARNING"}
+    broker = subprocess.Popen([sys.executable, "-m", "broker", "run"], env=env, cwd=ROOT)
+    proc = psutil.Process(broker.pid)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        connector = aiohttp.TCPConnector(limit=args.concurrency)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            for _ in range(100):
+                try:
+                    async with http.get(base + "/health") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+            n = args.requests
+            url = base + "/ngsi-ld/v1/entities"
+
+            async def create(i: int) -> None:
+                async with http.post(url, json=entity(i), headers=JSON) as r:
+                    assert r.status == 201, await r.text()
+
+            async def retrieve(i: int) -> None:
+                async with http.get(f"{url}/urn:ngsi-ld:Vehicle:{i}") as r:
+                    assert r.status == 200
+                    await r.read()
+
+            async def update(i: int) -> None:
+                body = {"speed": {"type": "Property", "value": i % 90, "unitCode": "KMH"}}
+                async with http.patch(f"{url}/urn:ngsi-ld:Vehicle:{i}/attrs", json=body, headers=JSON) as r:
+                    assert r.status == 204, await r.text()
+
+            results = [
+                await run_ops("broker create", n, args.concurrency, create, proc),
+                await run_ops("broker retrieve", n, args.concurrency, retrieve, proc),
+                await run_ops("broker update attrs", n, args.concurrency, update, proc),
+            ]
+
+            raw_client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri)
+            coll = raw_client[db + "raw"]["entities"]
+
+            async def raw_create(i: int) -> None:
+                doc = entity(i)
+                await coll.insert_one({"_id": doc.pop("id"), **doc})
+
+            async def raw_retrieve(i: int) -> None:
+                assert await coll.find_one({"_id": f"urn:ngsi-ld:Vehicle:{i}"}) is not None
+
+            async def raw_update(i: int) -> None:
+                await coll.update_one(
+                    {"_id": f"urn:ngsi-ld:Vehicle:{i}"}, {"$set": {"speed.value": i % 90}}
+                )
+
+            raw = [
+                await run_ops("driver insert_one", n, args.concurrency, raw_create, None),
+                await run_ops("driver find_one", n, args.concurrency, raw_retrieve, None),
+                await run_ops("driver update_one", n, args.concurrency, raw_update, None),
+            ]
+            print(f"\n{n} requests per operation, {args.concurrency} concurrent clients")
+            for result, baseline in zip(results, raw, strict=True):
+                print(result.line(baseline))
+            for result in raw:
+                print(result.line())
+
+            if args.memory_entities:
+                offset = 10_000_000
+                more = args.memory_entities - n
+                t0 = time.perf_counter()
+                await run_ops(
+                    "fill", more, args.concurrency, lambda i: create(offset + i), None
+                )
+                rss = proc.memory_info().rss / 2**20
+                print(
+                    f"\nbroker RSS after {args.memory_entities} entities written: {rss:.0f} MiB "
+                    f"({time.perf_counter() - t0:.0f} s to write them)"
+                )
+            await raw_client.drop_database(db + "raw")
+            await raw_client.drop_database(db)
+            await raw_client.close()
+    finally:
+        broker.terminate()
+        broker.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--memory-entities", type=int, default=100_000, help="0 to skip the memory check"
+    )
+    args = parser.parse_args()
+    cpu = psutil.cpu_count()
+    print(f"machine: {cpu} CPUs, Python {sys.version.split()[0]}, {os.uname().machine}")
+    uri = os.environ.get("MONGO_URI")
+    if uri:
+        print("store: MongoDB at MONGO_URI")
+        asyncio.run(bench(args, uri))
+        return
+    devstore = start_subprocess()
+    print("store: kaido dev store (in memory) in its own process")
+    try:
+        asyncio.run(bench(args, devstore.uri))
+    finally:
+        devstore.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Entity and attribute payloads into the model (clauses 4.5, 4.5.21, 5.6.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from broker.ngsild.context import CORE, build_context
+from broker.ngsild.errors import BadRequestData
+from broker.ngsild.parse import DELETE, parse_entity, parse_fragment
+
+NOW = "2026-01-02T03:04:05.678Z"
+DEFAULT = "https://uri.etsi.org/ngsi-ld/default-context/"
+LOCATION = "https://uri.etsi.org/ngsi-ld/location"
+
+
+def entity(**attrs: Any) -> dict[str, Any]:
+    return {"id": "urn:ngsi-ld:Vehicle:A1", "type": "Vehicle", **attrs}
+
+
+def test_normalized_property_with_metadata_and_sub_property() -> None:
+    """Clause 4.5.2: a Property with observedAt, unitCode and a sub-property."""
+    e = parse_entity(
+        entity(
+            speed={
+                "type": "Property",
+                "value": 42,
+                "unitCode": "KMH",
+                "observedAt": "2026-01-01T10:00:00+02:00",
+                "accuracy": {"type": "Property", "value": 0.5},
+            }
+        ),
+        CORE,
+        NOW,
+    )
+    assert e["id"] == "urn:ngsi-ld:Vehicle:A1"
+    assert e["type"] == [DEFAULT + "Vehicle"]
+    [speed] = e["attrs"][DEFAULT + "speed"]
+    assert speed["type"] == "Property"
+    assert speed["value"] == 42
+    assert speed["unitCode"] == "KMH"
+    assert speed["observedAt"] == "2026-01-01T08:00:00.000Z"  # canonical UTC
+    assert speed["sub"][DEFAULT + "accuracy"]["value"] == 0.5
+    assert speed["createdAt"] == speed["modifiedAt"] == NOW
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "value"),
+    [
+        (21.5, "Property", 21.5),
+        ([1, 2], "Property", [1, 2]),
+        ({"value": {"a": 1}}, "Property", {"a": 1}),
+        ({"object": "urn:ngsi-ld:Park:1"}, "Relationship", "urn:ngsi-ld:Park:1"),
+        ({"languageMap": {"en": "Hi", "ja": "やあ"}}, "LanguageProperty", {"en": "Hi", "ja": "やあ"}),
+        ({"vocab": "Electric"}, "VocabProperty", DEFAULT + "Electric"),
+        ({"json": {"any": ["thing"]}}, "JsonProperty", {"any": ["thing"]}),
+        ({"valueList": [3, 1, 2]}, "ListProperty", [3, 1, 2]),
+        ({"type": "Point", "coordinates": [139.7, 35.6]}, "GeoProperty", None),
+    ],
+)
+def test_concise_attributes_are_recognised_by_their_main_member(
+    raw: object, kind: str, value: object
+) -> None:
+    """Clause 4.5.21 (concise representation): the kind is told by the member present."""
+    e = parse_entity(entity(a=raw), CORE, NOW)
+    [inst] = e["attrs"][DEFAULT + "a"]
+    assert inst["type"] == kind
+    assert inst["value"] == (raw if value is None else value)
+
+
+def test_multi_instance_attribute_by_dataset_id() -> None:
+    """Clause 4.5.5: several instances of one attribute, told apart by datasetId."""
+    e = parse_entity(
+        entity(
+            temp=[
+                {"type": "Property", "value": 20},
+                {"type": "Property", "value": 21, "datasetId": "urn:ngsi-ld:Dataset:b"},
+            ]
+        ),
+        CORE,
+        NOW,
+    )
+    assert [i.get("datasetId") for i in e["attrs"][DEFAULT + "temp"]] == [
+        None,
+        "urn:ngsi-ld:Dataset:b",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"type": "Vehicle"}, "no 'id'"),
+        ({"id": "not a uri", "type": "Vehicle"}, "must be a URI"),
+        ({"id": "urn:a:b"}, "no 'type'"),
+        ({"id": "urn:a:b", "type": []}, "empty array"),
+        ({"id": "urn:a:b", "type": 7}, "non-empty string"),
+        (entity(speed={"type": "Propertee", "value": 1}), "unknown attribute type"),
+        (entity(speed={"type": "Property"}), "must have a 'value'"),
+        (entity(speed={"type": "Property", "value": None}), "must not be null"),
+        (entity(rel={"type": "Relationship", "object": "nope"}), "must be a URI"),
+        (entity(location={"type": "Property", "value": 1}), "must be a GeoProperty"),
+        (
+            entity(location={"type": "GeoProperty", "value": {"type": "Point", "coordinates": [1]}}),
+            "position",
+        ),
+        (
+            entity(location={"type": "GeoProperty", "value": {"type": "Point", "coordinates": [200, 1]}}),
+            "out of range",
+        ),
+        (entity(t={"type": "Property", "value": 1, "observedAt": "yesterday"}), "observedAt"),
+        (entity(**{"bad name": 1}), "Invalid attribute name"),
+        (entity(x={"unitCode": "C"}), "cannot tell what kind"),
+        (
+            entity(t=[{"type": "Property", "value": 1}, {"type": "Property", "value": 2}]),
+            "more than once",
+        ),
+    ],
+)
+def test_bad_payloads_are_refused_with_a_reason(body: dict[str, Any], message: str) -> None:
+    """Clause 5.6.1: invalid content is BadRequestData, with a detail a person can act on."""
+    with pytest.raises(BadRequestData, match=message):
+        parse_entity(body, CORE, NOW)
+
+
+def test_terms_are_expanded_with_the_user_context() -> None:
+    """Clause 5.5.7: names and types expand with the request's @context."""
+    ctx = build_context({"Vehicle": "https://example.org/Vehicle", "ex": "https://ex.org/"}, {})
+    e = parse_entity({"id": "urn:a:b", "type": "Vehicle", "ex:speed": 1}, ctx, NOW)
+    assert e["type"] == ["https://example.org/Vehicle"]
+    assert list(e["attrs"]) == ["https://ex.org/speed"]
+
+
+def test_merge_fragments_may_delete_with_ngsi_ld_null() -> None:
+    """Clause 4.5.0: "urn:ngsi-ld:null" in a merge deletes the attribute."""
+    attrs = parse_fragment(
+        {"a": "urn:ngsi-ld:null", "b": {"type": "Property", "value": "urn:ngsi-ld:null"}},
+        CORE,
+        NOW,
+        partial=True,
+    )
+    assert attrs[DEFAULT + "a"] == [DELETE]
+    assert attrs[DEFAULT + "b"] == [DELETE]
+
+
+def test_location_is_a_core_term() -> None:
+    e = parse_entity(
+        entity(location={"type": "GeoProperty", "value": {"type": "Point", "coordinates": [1, 2]}}),
+        CORE,
+        NOW,
+    )
+    assert LOCATION in e["attrs"]
