@@ -10,9 +10,10 @@ from aiohttp import web
 from ..settings import Settings
 from ..store import Store, connect
 from . import entities, jsonld_contexts, system
-from .ldcontext import ContextResolver
-from .problems import problem_middleware
 from .keys import CONTEXTS, SETTINGS, STARTED, STORE
+from .ldcontext import ContextResolver
+from .middleware import protocol_middleware
+from .problems import problem_middleware
 
 __all__ = ["create_app"]
 
@@ -20,7 +21,8 @@ __all__ = ["create_app"]
 def create_app(settings: Settings, mongo_uri: str) -> web.Application:
     """The broker as an aiohttp app, connected to the MongoDB at mongo_uri."""
     app = web.Application(
-        middlewares=[problem_middleware], client_max_size=settings.max_body_bytes
+        middlewares=[protocol_middleware, problem_middleware],
+        client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
     app[STARTED] = time.monotonic()

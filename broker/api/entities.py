@@ -1,8 +1,13 @@
-"""The Context Information Provision and Consumption routes for entities (clause 6.4-6.7)."""
+"""The Context Information Provision and Consumption routes for entities (clause 6.4-6.7).
+
+Every handler checks, in the order the conformance suite expects: media types, query
+parameters, the ids in the URL, then the tenant and the body, and only then the store.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -10,11 +15,12 @@ from aiohttp import web
 from ..ngsild.context import Context
 from ..ngsild.datetimes import now_iso
 from ..ngsild.errors import BadRequestData, ResourceNotFound
-from ..ngsild.model import Entity
+from ..ngsild.model import Entity, Instance
 from ..ngsild.operations import (
     UpdateResult,
     append_attrs,
     delete_attr,
+    delete_scope,
     merge_entity,
     partial_update_attr,
     replace_attr,
@@ -25,30 +31,82 @@ from ..ngsild.parse import (
     check_attribute_name,
     parse_entity,
     parse_fragment,
+    parse_scope,
     parse_types,
 )
 from ..ngsild.render import RenderOptions, render_entity
 from ..ngsild.uris import check_uri
-from ..store import EntityQuery, Store
+from ..store import EntityQuery, EntityStore, Store
 from .geojson import feature, feature_collection
-from .negotiation import GEOJSON, JSONLD, response_media_type
-from .requests import Body, options, read_body, request_context, tenant, want_format
-from .responses import context_value, payload_response
 from .keys import SETTINGS, STORE
+from .negotiation import GEOJSON, JSON, JSONLD, response_media_type
+from .requests import (
+    Body,
+    check_params,
+    options,
+    read_body,
+    request_context,
+    tenant,
+    want_format,
+)
+from .responses import context_value, payload_response
 
 __all__ = ["routes"]
 
 BASE = "/ngsi-ld/v1/entities"
+# Ids may be empty in the URL (/entities//attrs): that must be a 400, not a 404.
+ENTITY = BASE + "/{entityId:[^/]*}"
+ATTR = ENTITY + "/attrs/{attrId:[^/]+}"
 routes = web.RouteTableDef()
+
+_RETRIEVE_PARAMS = frozenset(
+    {"attrs", "options", "format", "lang", "type", "geometryProperty", "local", "pick", "omit"}
+)
+_RETRIEVE_OPTIONS = frozenset({"keyValues", "simplified", "concise", "normalized", "sysAttrs"})
+_QUERY_PARAMS = frozenset(
+    {
+        "type",
+        "id",
+        "idPattern",
+        "attrs",
+        "q",
+        "georel",
+        "geometry",
+        "coordinates",
+        "geoproperty",
+        "geometryProperty",
+        "limit",
+        "offset",
+        "count",
+        "options",
+        "format",
+        "lang",
+        "local",
+        "csf",
+        "scopeQ",
+        "pick",
+        "omit",
+        "datasetId",
+        "expandValues",
+        "join",
+        "joinLevel",
+        "entityMap",
+        "orderBy",
+        "orderFrom",
+        "collation",
+    }
+)
+_NOT_YET = ("q", "georel", "scopeQ", "csf", "pick", "omit", "join", "datasetId", "orderBy")
 
 
 def _store(request: web.Request) -> Store:
-    store: Store = request.app[STORE]
-    return store
+    return request.app[STORE]
 
 
 def _entity_id(request: web.Request) -> str:
     entity_id = request.match_info["entityId"]
+    if not entity_id:
+        raise BadRequestData("The entity id in the URL is empty")
     check_uri(entity_id, "The entity id in the URL")
     return entity_id
 
@@ -85,17 +143,51 @@ def _render_options(request: web.Request, ctx: Context, opts: set[str]) -> Rende
     )
 
 
-def _update_result_response(result: UpdateResult, ctx: Context) -> web.Response:
+def _type_selector(request: web.Request, ctx: Context) -> list[str] | None:
+    """The optional ?type= of single-entity operations: the entity must have one of them."""
+    raw = request.query.get("type")
+    if raw is None:
+        return None
+    return parse_types([t for t in raw.split(",") if t], ctx)
+
+
+def _checked(
+    entity_id: str, types: list[str] | None, change: Callable[[Entity], Any]
+) -> Callable[[Entity], Any]:
+    if types is None:
+        return change
+
+    def guarded(old: Entity) -> Any:
+        if not set(types) & set(old["type"]):
+            raise ResourceNotFound(f"Entity {entity_id!r} is not of the type asked for")
+        return change(old)
+
+    return guarded
+
+
+def _update_result_response(result: UpdateResult) -> web.Response:
+    """204 when all went in, else 207 with an UpdateResult (clause 5.2.18).
+
+    Attribute names are given expanded, as the conformance suite reads them.
+    """
     if not result.not_updated:
         return web.Response(status=204)
     body = {
-        "updated": [ctx.compact(iri) for iri in result.updated],
+        "updated": list(result.updated),
         "notUpdated": [
-            {"attributeName": ctx.compact(iri), "reason": reason}
-            for iri, reason in result.not_updated
+            {"attributeName": iri, "reason": reason} for iri, reason in result.not_updated
         ],
     }
-    return payload_response(body, "application/json", None, status=207)
+    return payload_response(body, JSON, None, status=207)
+
+
+def _with_context(data: dict[str, Any], source: object) -> dict[str, Any]:
+    data["@context"] = context_value(source)
+    return data
+
+
+def _prefer_json(request: web.Request) -> bool:
+    return "body=json" in request.headers.get("Prefer", "")
 
 
 # -- create, retrieve, query --------------------------------------------------------------
@@ -105,77 +197,47 @@ def _update_result_response(result: UpdateResult, ctx: Context) -> web.Response:
 @routes.post(BASE + "/")
 async def create_entity(request: web.Request) -> web.Response:
     """Create Entity (clause 6.4.3.1): 201 with the entity's URL in Location."""
+    check_params(request, frozenset({"local"}))
     body = await read_body(request)
     entity = parse_entity(body.data, body.context, now_iso())
     store = await _store(request).entities(tenant(request), create=True)
     await store.create(entity)
-    location = f"{BASE}/{entity['id']}"
-    return web.Response(status=201, headers={"Location": location})
+    return web.Response(status=201, headers={"Location": f"{BASE}/{entity['id']}"})
 
 
-def _with_context(data: dict[str, Any], source: object) -> dict[str, Any]:
-    data["@context"] = context_value(source)
-    return data
-
-
-@routes.get(BASE + "/{entityId}")
-async def retrieve_entity(request: web.Request) -> web.Response:
+@routes.get(ENTITY)
+async def retrieve_entity(request: web.Request) -> web.StreamResponse:
     """Retrieve Entity (clause 6.5.3.1)."""
-    entity_id = _entity_id(request)
+    if not request.match_info["entityId"]:
+        return await query_entities(request)  # GET /entities/ is the query, not an id
     media_type = response_media_type(request)
+    check_params(request, _RETRIEVE_PARAMS)
+    opts = options(request, _RETRIEVE_OPTIONS)
+    entity_id = _entity_id(request)
     ctx, source = await request_context(request)
-    opts = options(request, frozenset({"keyValues", "concise", "normalized", "sysAttrs"}))
     render = _render_options(request, ctx, opts)
+    if "geometryProperty" in request.query and media_type != GEOJSON:
+        raise BadRequestData("geometryProperty applies only to Accept: application/geo+json")
+    types = _type_selector(request, ctx)
+    _not_yet(request, ("pick", "omit"))
     store = await _store(request).entities(tenant(request))
     entity = await store.get(entity_id)
     if entity is None:
         raise ResourceNotFound(f"Entity {entity_id!r} does not exist")
-    wanted_types = request.query.get("type")
-    if wanted_types:
-        types = parse_types([t for t in wanted_types.split(",") if t], ctx)
-        if not set(types) & set(entity["type"]):
-            raise ResourceNotFound(f"Entity {entity_id!r} is not of type {wanted_types}")
+    if types is not None and not set(types) & set(entity["type"]):
+        raise ResourceNotFound(f"Entity {entity_id!r} is not of type {request.query['type']}")
+    if render.attrs is not None and not set(render.attrs) & set(entity["attrs"]):
+        raise ResourceNotFound(f"Entity {entity_id!r} has none of the attributes asked for")
     if media_type == GEOJSON:
         geo = ctx.expand(request.query.get("geometryProperty", "location"))
         out = feature(entity, ctx, render, geo)
-    else:
-        out = render_entity(entity, ctx, render)
-    if media_type != "application/json":
+        if _prefer_json(request):
+            return payload_response(out, GEOJSON, source, link=True)
+        return payload_response(_with_context(out, source), GEOJSON, source)
+    out = render_entity(entity, ctx, render)
+    if media_type == JSONLD:
         _with_context(out, source)
     return payload_response(out, media_type, source)
-
-
-_QUERY_PARAMS = frozenset(
-    {
-        "type",
-        "id",
-        "idPattern",
-        "attrs",
-        "q",
-        "georel",
-        "geometry",
-        "coordinates",
-        "geoproperty",
-        "geometryProperty",
-        "limit",
-        "offset",
-        "count",
-        "options",
-        "format",
-        "lang",
-        "local",
-        "csf",
-        "scopeQ",
-        "pick",
-        "omit",
-        "datasetId",
-        "expandValues",
-        "containedBy",
-        "join",
-        "joinLevel",
-        "entityMap",
-    }
-)
 
 
 def _int_param(request: web.Request, name: str, default: int) -> int:
@@ -187,24 +249,29 @@ def _int_param(request: web.Request, name: str, default: int) -> int:
     return int(raw)
 
 
+def _not_yet(request: web.Request, names: tuple[str, ...]) -> None:
+    for name in names:
+        if name in request.query:
+            raise web.HTTPNotImplemented(
+                text=f"The query parameter {name!r} is not implemented yet in this broker"
+            )
+
+
 @routes.get(BASE)
 @routes.get(BASE + "/")
 async def query_entities(request: web.Request) -> web.Response:
     """Query Entities (clause 6.4.3.2): type, id, idPattern, attrs, pagination and count."""
     media_type = response_media_type(request)
+    check_params(request, _QUERY_PARAMS)
+    opts = options(request, _RETRIEVE_OPTIONS)
     ctx, source = await request_context(request)
-    for name in request.query:
-        if name not in _QUERY_PARAMS:
-            raise BadRequestData(f"Unknown query parameter {name!r}")
-    for name in ("q", "georel", "scopeQ", "csf", "pick", "omit", "join", "containedBy"):
-        if name in request.query:
-            raise web.HTTPNotImplemented(
-                text=f"The query parameter {name!r} is not implemented yet in this broker"
-            )
-    opts = options(request, frozenset({"keyValues", "concise", "normalized", "sysAttrs"}))
     render = _render_options(request, ctx, opts)
+    if "geometryProperty" in request.query and media_type != GEOJSON:
+        raise BadRequestData("geometryProperty applies only to Accept: application/geo+json")
     types_raw = request.query.get("type")
-    types = parse_types([t for t in types_raw.split(",") if t], ctx) if types_raw else None
+    types = None
+    if types_raw and types_raw != "*":
+        types = parse_types([t for t in types_raw.split(",") if t], ctx)
     ids_raw = request.query.get("id")
     ids = [i.strip() for i in ids_raw.split(",") if i.strip()] if ids_raw else None
     for i in ids or ():
@@ -215,11 +282,15 @@ async def query_entities(request: web.Request) -> web.Response:
             re.compile(pattern)
         except re.error as err:
             raise BadRequestData(f"idPattern is not a valid regular expression: {err}") from None
-    if not (types or ids or pattern or render.attrs or request.query.get("local") == "true"):
+    local = request.query.get("local") == "true"
+    if not (
+        types_raw or render.attrs or local or "q" in request.query or "georel" in request.query
+    ):
         raise BadRequestData(
-            "Query Entities needs at least one of type, id, idPattern, attrs, q or georel "
-            "(clause 5.7.2), or local=true"
+            "Query Entities needs at least one of type, attrs, q or georel (clause 5.7.2), "
+            "or local=true"
         )
+    _not_yet(request, _NOT_YET)
     settings = request.app[SETTINGS]
     limit = _int_param(request, "limit", 20)
     if limit > settings.max_limit:
@@ -242,9 +313,10 @@ async def query_entities(request: web.Request) -> web.Response:
     if media_type == GEOJSON:
         geo = ctx.expand(request.query.get("geometryProperty", "location"))
         collection = feature_collection(entities, ctx, render, geo)
-        if source is not None:
-            collection["@context"] = context_value(source)
-        return payload_response(collection, media_type, source, headers=headers)
+        if _prefer_json(request):
+            return payload_response(collection, GEOJSON, source, headers=headers, link=True)
+        _with_context(collection, source)
+        return payload_response(collection, GEOJSON, source, headers=headers)
     out: list[dict[str, Any]] = [render_entity(e, ctx, render) for e in entities]
     if media_type == JSONLD:
         for item in out:
@@ -255,11 +327,18 @@ async def query_entities(request: web.Request) -> web.Response:
 # -- whole-entity updates -----------------------------------------------------------------
 
 
-@routes.delete(BASE + "/{entityId}")
+@routes.delete(ENTITY)
 async def delete_entity(request: web.Request) -> web.Response:
     """Delete Entity (clause 6.5.3.2)."""
+    check_params(request, frozenset({"type", "local"}))
     entity_id = _entity_id(request)
+    ctx, _ = await request_context(request)
+    types = _type_selector(request, ctx)
     store = await _store(request).entities(tenant(request))
+    if types is not None:
+        entity = await store.get(entity_id)
+        if entity is None or not set(types) & set(entity["type"]):
+            raise ResourceNotFound(f"No entity {entity_id!r} of type {request.query['type']}")
     await store.delete(entity_id)
     return web.Response(status=204)
 
@@ -272,131 +351,165 @@ def _check_body_id(data: dict[str, Any], entity_id: str) -> None:
         )
 
 
-@routes.put(BASE + "/{entityId}")
+async def _modify(
+    request: web.Request, entity_id: str, ctx: Context, change: Callable[[Entity], Any]
+) -> Any:
+    """Apply change to the entity in the request's tenant; its result."""
+    types = _type_selector(request, ctx)
+    store: EntityStore = await _store(request).entities(tenant(request))
+    _, _, result = await store.modify(entity_id, _checked(entity_id, types, change))
+    return result
+
+
+@routes.put(ENTITY)
 async def replace_whole_entity(request: web.Request) -> web.Response:
     """Replace Entity (clause 6.5.3.3): new types and attributes, same id."""
+    check_params(request, frozenset({"type", "local"}))
     entity_id = _entity_id(request)
     body = await read_body(request)
     data = _object_body(body, "The replacement entity")
     _check_body_id(data, entity_id)
     now = now_iso()
     replacement = parse_entity({**data, "id": entity_id}, body.context, now, require_type=False)
-    store = await _store(request).entities(tenant(request), create=True)
-    await store.modify(entity_id, lambda old: (replace_entity(old, replacement, now), None))
+    await _modify(
+        request, entity_id, body.context, lambda old: (replace_entity(old, replacement, now), None)
+    )
     return web.Response(status=204)
 
 
-@routes.patch(BASE + "/{entityId}")
+@routes.patch(ENTITY)
 async def merge_whole_entity(request: web.Request) -> web.Response:
     """Merge Entity (clause 6.5.3.4)."""
+    check_params(request, frozenset({"type", "local", "options", "format"}))
     entity_id = _entity_id(request)
     body = await read_body(request, merge_patch=True)
     data = _object_body(body, "The merge payload")
     _check_body_id(data, entity_id)
     now = now_iso()
     types = parse_types(data["type"], body.context) if "type" in data else []
+    scope = parse_scope(data["scope"]) if "scope" in data else None
     attrs = parse_fragment(data, body.context, now, partial=True)
-    if not attrs and not types:
-        raise BadRequestData("The merge payload has no attributes")
-    store = await _store(request).entities(tenant(request), create=True)
-    await store.modify(entity_id, lambda old: (merge_entity(old, types, attrs, now), None))
+    await _modify(
+        request,
+        entity_id,
+        body.context,
+        lambda old: (merge_entity(old, types, attrs, now, scope=scope), None),
+    )
     return web.Response(status=204)
 
 
 # -- attributes ----------------------------------------------------------------------------
 
 
-def _fragment(body: Body, now: str) -> dict[str, Any]:
+def _fragment_parts(
+    body: Body, now: str, *, partial: bool
+) -> tuple[dict[str, list[Instance]], list[str], list[str] | None]:
     data = _object_body(body, "The attributes payload")
-    attrs = parse_fragment(data, body.context, now)
-    if not attrs:
+    attrs = parse_fragment(data, body.context, now, partial=partial)
+    types = parse_types(data["type"], body.context) if "type" in data else []
+    scope = parse_scope(data["scope"]) if "scope" in data else None
+    if not attrs and not types and scope is None:
         raise BadRequestData("The payload has no attributes")
-    return attrs
+    return attrs, types, scope
 
 
-@routes.post(BASE + "/{entityId}/attrs")
-@routes.post(BASE + "/{entityId}/attrs/")
+@routes.post(ENTITY + "/attrs")
+@routes.post(ENTITY + "/attrs/")
 async def append_entity_attrs(request: web.Request) -> web.Response:
     """Append Entity Attributes (clause 6.6.3.1): 204, or 207 with what was not appended."""
-    entity_id = _entity_id(request)
+    check_params(request, frozenset({"options", "type", "local"}))
     opts = options(request, frozenset({"noOverwrite"}))
-    body = await read_body(request)
-    now = now_iso()
-    data = _object_body(body, "The attributes payload")
-    attrs = parse_fragment(data, body.context, now)
-    types = parse_types(data["type"], body.context) if "type" in data else []
-    if not attrs and not types:
-        raise BadRequestData("The payload has no attributes")
-
-    def change(old: Entity) -> tuple[Entity, UpdateResult]:
-        new, result = append_attrs(old, attrs, now, no_overwrite="noOverwrite" in opts)
-        missing = [t for t in types if t not in new["type"]]
-        if missing:
-            new = {**new, "type": [*new["type"], *missing], "modifiedAt": now}
-        return new, result
-
-    store = await _store(request).entities(tenant(request), create=True)
-    _, _, result = await store.modify(entity_id, change)
-    return _update_result_response(result, body.context)
-
-
-@routes.patch(BASE + "/{entityId}/attrs")
-@routes.patch(BASE + "/{entityId}/attrs/")
-async def update_entity_attrs(request: web.Request) -> web.Response:
-    """Update Entity Attributes (clause 6.6.3.2): only existing attributes change."""
     entity_id = _entity_id(request)
     body = await read_body(request)
     now = now_iso()
-    attrs = _fragment(body, now)
-    store = await _store(request).entities(tenant(request), create=True)
-    _, _, result = await store.modify(entity_id, lambda old: update_attrs(old, attrs, now))
-    return _update_result_response(result, body.context)
+    attrs, types, scope = _fragment_parts(body, now, partial=False)
+    no_overwrite = "noOverwrite" in opts
+    result = await _modify(
+        request,
+        entity_id,
+        body.context,
+        lambda old: append_attrs(
+            old, attrs, now, no_overwrite=no_overwrite, types=types, scope=scope
+        ),
+    )
+    return _update_result_response(result)
 
 
-def _single_attribute(body: Body, name: str, now: str) -> tuple[str, list[dict[str, Any]]]:
-    data = _object_body(body, f"The payload for attribute {name!r}")
-    if not data:
-        raise BadRequestData(f"The payload for attribute {name!r} is empty")
-    iri = body.context.expand(name)
-    attrs = parse_fragment({name: data}, body.context, now)
-    return iri, attrs[iri]
+@routes.patch(ENTITY + "/attrs")
+@routes.patch(ENTITY + "/attrs/")
+async def update_entity_attrs(request: web.Request) -> web.Response:
+    """Update Entity Attributes (clause 6.6.3.2)."""
+    check_params(request, frozenset({"options", "type", "local"}))
+    entity_id = _entity_id(request)
+    body = await read_body(request, merge_patch=True)
+    now = now_iso()
+    attrs, types, scope = _fragment_parts(body, now, partial=True)
+    result = await _modify(
+        request,
+        entity_id,
+        body.context,
+        lambda old: update_attrs(old, attrs, now, types=types, scope=scope),
+    )
+    return _update_result_response(result)
 
 
-@routes.patch(BASE + "/{entityId}/attrs/{attrId}")
+def _scope_not_allowed(name: str) -> None:
+    if name == "scope":
+        raise BadRequestData("'scope' is not an attribute: update it through PATCH .../attrs")
+
+
+@routes.patch(ATTR)
 async def partial_attr_update(request: web.Request) -> web.Response:
     """Partial Attribute Update (clause 6.7.3.1)."""
+    check_params(request, frozenset({"type", "local"}))
     entity_id = _entity_id(request)
     name = _attr_name(request)
-    body = await read_body(request)
+    _scope_not_allowed(name)
+    body = await read_body(request, merge_patch=True)
     now = now_iso()
     data = _object_body(body, f"The payload for attribute {name!r}")
-    iri = body.context.expand(name)
+    data = {k: v for k, v in data.items() if k != "@context"}
     if not data:
         raise BadRequestData(f"The payload for attribute {name!r} is empty")
+    iri = body.context.expand(name)
     patch = parse_fragment({name: data}, body.context, now, partial=True)[iri]
-    store = await _store(request).entities(tenant(request), create=True)
-    await store.modify(
-        entity_id, lambda old: (partial_update_attr(old, iri, name, patch, now), None)
+    await _modify(
+        request,
+        entity_id,
+        body.context,
+        lambda old: (partial_update_attr(old, iri, name, patch, now), None),
     )
     return web.Response(status=204)
 
 
-@routes.put(BASE + "/{entityId}/attrs/{attrId}")
+@routes.put(ATTR)
 async def replace_attribute(request: web.Request) -> web.Response:
     """Replace Attribute (clause 6.7.3.3)."""
+    check_params(request, frozenset({"type", "local"}))
     entity_id = _entity_id(request)
     name = _attr_name(request)
+    _scope_not_allowed(name)
     body = await read_body(request)
     now = now_iso()
-    iri, instances = _single_attribute(body, name, now)
-    store = await _store(request).entities(tenant(request), create=True)
-    await store.modify(entity_id, lambda old: (replace_attr(old, iri, name, instances, now), None))
+    data = _object_body(body, f"The payload for attribute {name!r}")
+    data = {k: v for k, v in data.items() if k != "@context"}
+    if not data:
+        raise BadRequestData(f"The payload for attribute {name!r} is empty")
+    iri = body.context.expand(name)
+    instances = parse_fragment({name: data}, body.context, now)[iri]
+    await _modify(
+        request,
+        entity_id,
+        body.context,
+        lambda old: (replace_attr(old, iri, name, instances, now), None),
+    )
     return web.Response(status=204)
 
 
-@routes.delete(BASE + "/{entityId}/attrs/{attrId}")
+@routes.delete(ATTR)
 async def delete_attribute(request: web.Request) -> web.Response:
     """Delete Entity Attribute (clause 6.7.3.2): datasetId and deleteAll select instances."""
+    check_params(request, frozenset({"datasetId", "deleteAll", "type", "local"}))
     entity_id = _entity_id(request)
     name = _attr_name(request)
     ctx, _ = await request_context(request)
@@ -406,11 +519,15 @@ async def delete_attribute(request: web.Request) -> web.Response:
     delete_all = request.query.get("deleteAll", "false")
     if delete_all not in ("true", "false"):
         raise BadRequestData(f"deleteAll must be true or false, got {delete_all!r}")
-    iri = ctx.expand(name)
     now = now_iso()
-    store = await _store(request).entities(tenant(request))
-    await store.modify(
+    if name == "scope":
+        await _modify(request, entity_id, ctx, lambda old: (delete_scope(old, now), None))
+        return web.Response(status=204)
+    iri = ctx.expand(name)
+    await _modify(
+        request,
         entity_id,
+        ctx,
         lambda old: (
             delete_attr(
                 old, iri, name, now, dataset_id=dataset_id, delete_all=delete_all == "true"

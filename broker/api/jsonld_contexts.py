@@ -15,10 +15,10 @@ from ..ngsild.context import ContextError, build_context, missing_urls
 from ..ngsild.datetimes import now_iso
 from ..ngsild.errors import BadRequestData, ResourceNotFound
 from ..store import Store
+from .keys import CONTEXTS, SETTINGS, STORE
 from .ldcontext import HOSTED_PATH, ContextResolver
 from .negotiation import JSON
 from .requests import read_body
-from .keys import CONTEXTS, SETTINGS, STORE
 
 __all__ = ["routes"]
 
@@ -68,7 +68,7 @@ async def _context_document(request: web.Request) -> object:
     except BadRequestData:
         raise
     if not isinstance(data, dict) or "@context" not in data:
-        raise BadRequestData("The body must be a JSON-LD context document: {\"@context\": ...}")
+        raise BadRequestData('The body must be a JSON-LD context document: {"@context": ...}')
     value = data["@context"]
     if not isinstance(value, dict | list | str):
         raise BadRequestData("'@context' must be an object, an array or a URL")

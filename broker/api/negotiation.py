@@ -21,8 +21,8 @@ __all__ = [
     "LINK_REL",
     "MERGE_PATCH",
     "body_media_type",
-    "link_header",
     "link_context_url",
+    "link_header",
     "response_media_type",
 ]
 
@@ -38,7 +38,7 @@ _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 def body_media_type(request: web.Request, *, merge_patch: bool = False) -> str:
     """The media type of a request body, or 415 if the broker cannot read it."""
     ctype = request.content_type  # lower-cased, without parameters
-    if ctype == JSON or ctype == JSONLD or (merge_patch and ctype == MERGE_PATCH):
+    if ctype in (JSON, JSONLD) or (merge_patch and ctype == MERGE_PATCH):
         return ctype
     accepted = "application/json or application/ld+json"
     if merge_patch:
@@ -48,40 +48,63 @@ def body_media_type(request: web.Request, *, merge_patch: bool = False) -> str:
     )
 
 
-def response_media_type(request: web.Request, *, geojson: bool = True) -> str:
-    """The best media type the client accepts, or 406."""
-    header = request.headers.get("Accept", "")
-    if not header:
-        return JSON
-    best: tuple[float, int, str] | None = None
-    offered = (JSON, JSONLD, GEOJSON) if geojson else (JSON, JSONLD)
-    for position, part in enumerate(header.split(",")):
+def _accept_ranges(header: str) -> list[tuple[str, float]]:
+    ranges: list[tuple[str, float]] = []
+    for part in header.split(","):
         fields = [f.strip() for f in part.split(";")]
-        mtype = fields[0].lower()
+        if not fields[0]:
+            continue
         q = 1.0
         for f in fields[1:]:
-            if f.startswith("q="):
+            if f[:2].lower() == "q=":
                 try:
                     q = float(f[2:])
                 except ValueError:
-                    q = 0.0
-        if q <= 0:
-            continue
-        if mtype in ("*/*", "application/*"):
-            match = JSON
-        elif mtype in offered:
-            match = mtype
+                    q = 1.0  # a malformed weight is ignored, as RFC 9110 readers do
+        ranges.append((fields[0].lower(), q))
+    return ranges
+
+
+def _quality(offer: str, ranges: list[tuple[str, float]]) -> float:
+    """The weight of the most specific range that matches offer (RFC 9110, 12.5.1)."""
+    best_specificity, weight = -1, 0.0
+    major = offer.split("/")[0]
+    for mtype, q in ranges:
+        if mtype == offer:
+            specificity = 2
+        elif mtype == f"{major}/*":
+            specificity = 1
+        elif mtype == "*/*":
+            specificity = 0
         else:
             continue
-        rank = (q, -position, match)
-        if best is None or rank[:2] > best[:2]:
-            best = rank
-    if best is None:
+        if specificity > best_specificity:
+            best_specificity, weight = specificity, q
+    return weight
+
+
+def response_media_type(request: web.Request, *, geojson: bool = True) -> str:
+    """The media type to answer with (clause 6.3.4), or 406.
+
+    The highest weight wins; among equal weights the broker prefers application/json,
+    then application/ld+json, then application/geo+json.
+    """
+    header = request.headers.get("Accept", "")
+    if not header:
+        return JSON
+    offered = (JSON, JSONLD, GEOJSON) if geojson else (JSON, JSONLD)
+    ranges = _accept_ranges(header)
+    best, best_q = "", 0.0
+    for offer in offered:
+        q = _quality(offer, ranges)
+        if q > best_q:
+            best, best_q = offer, q
+    if not best:
         raise web.HTTPNotAcceptable(
             text=f"None of the media types in Accept ({header}) is offered: use "
             + ", ".join(offered)
         )
-    return best[2]
+    return best
 
 
 def link_context_url(request: web.Request) -> str | None:

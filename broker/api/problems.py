@@ -15,6 +15,7 @@ import orjson
 from aiohttp import web
 
 from ..ngsild.errors import ERROR_BASE, BadRequestData, InvalidRequest, NgsiError
+from .keys import SETTINGS
 
 __all__ = ["problem_middleware", "problem_response"]
 
@@ -63,17 +64,24 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status == 405 and "Allow" in exc.headers:
             headers["Allow"] = exc.headers["Allow"]
         if exc.status == 413:
-            err: NgsiError = BadRequestData(
-                f"The request body is larger than the limit of {request.app['settings'].max_body_bytes} bytes"
+            limit = request.app[SETTINGS].max_body_bytes
+            return problem_response(
+                413,
+                BadRequestData.type_name,
+                "Request body too large",
+                f"The request body is larger than the limit of {limit} bytes (MAX_BODY_BYTES)",
             )
-            return problem_response(413, err.type_name, "Request body too large", err.detail)
         detail = exc.text or exc.reason
         if exc.status == 404:
             detail = f"No resource at {request.path} (see the NGSI-LD API under /ngsi-ld/v1/)"
         elif exc.status == 405:
             detail = f"{request.method} is not allowed on {request.path}"
         return problem_response(
-            exc.status, _HTTP_TYPES.get(exc.status, InvalidRequest.type_name), exc.reason, detail, headers
+            exc.status,
+            _HTTP_TYPES.get(exc.status, InvalidRequest.type_name),
+            exc.reason,
+            detail,
+            headers,
         )
     except Exception:
         log.exception("Unexpected error on %s %s", request.method, request.path)
@@ -81,6 +89,6 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             500,
             "InternalError",
             "Internal error",
-            "The broker failed to handle this request; the error was logged. Nothing was changed "
-            "unless the response of a retry says otherwise.",
+            "The broker failed to handle this request and logged the error; "
+            "please report it with the time of the request.",
         )

@@ -11,13 +11,14 @@ from aiohttp import web
 from ..ngsild.context import Context
 from ..ngsild.errors import BadRequestData, InvalidRequest
 from ..ngsild.render import Format
+from .keys import CONTEXTS
 from .ldcontext import ContextResolver
 from .negotiation import JSONLD, body_media_type, link_context_url
-from .keys import CONTEXTS
 
 __all__ = [
     "TENANT_HEADER",
     "Body",
+    "check_params",
     "options",
     "read_body",
     "request_context",
@@ -28,7 +29,16 @@ __all__ = [
 TENANT_HEADER = "NGSILD-Tenant"
 
 _KNOWN_OPTIONS = frozenset(
-    {"keyValues", "concise", "normalized", "sysAttrs", "noOverwrite", "replace", "update"}
+    {
+        "keyValues",
+        "simplified",
+        "concise",
+        "normalized",
+        "sysAttrs",
+        "noOverwrite",
+        "replace",
+        "update",
+    }
 )
 
 
@@ -46,6 +56,16 @@ def tenant(request: web.Request) -> str | None:
     return value if value else None
 
 
+def check_params(request: web.Request, allowed: frozenset[str]) -> None:
+    """Unknown query parameters are refused (clause 6.3.x, ETSI TP 059_01): a typo in a
+    filter must not silently return everything."""
+    for name in request.query:
+        if name not in allowed:
+            raise InvalidRequest(
+                f"Unknown query parameter {name!r} (allowed here: {', '.join(sorted(allowed))})"
+            )
+
+
 def options(request: web.Request, allowed: frozenset[str] = _KNOWN_OPTIONS) -> set[str]:
     raw = request.query.getall("options", [])
     out: set[str] = set()
@@ -55,7 +75,7 @@ def options(request: web.Request, allowed: frozenset[str] = _KNOWN_OPTIONS) -> s
             if not opt:
                 continue
             if opt not in allowed:
-                raise BadRequestData(
+                raise InvalidRequest(
                     f"Unknown option {opt!r} (allowed here: {', '.join(sorted(allowed))})"
                 )
             out.add(opt)
@@ -63,17 +83,15 @@ def options(request: web.Request, allowed: frozenset[str] = _KNOWN_OPTIONS) -> s
 
 
 def want_format(request: web.Request, opts: set[str]) -> Format:
-    """normalized, concise or keyValues, from `format` or `options` (clause 6.3.7)."""
+    """normalized, concise or keyValues, from `format` (which wins) or `options`."""
     fmt = request.query.get("format")
     if fmt is not None:
         if fmt not in ("normalized", "concise", "keyValues", "simplified"):
-            raise BadRequestData(
-                f"Unknown format {fmt!r}: use normalized, concise or keyValues"
-            )
+            raise InvalidRequest(f"Unknown format {fmt!r}: use normalized, concise or keyValues")
         return "keyValues" if fmt == "simplified" else fmt  # type: ignore[return-value]
-    if "keyValues" in opts:
+    if "keyValues" in opts or "simplified" in opts:
         if "concise" in opts:
-            raise BadRequestData("options keyValues and concise cannot be combined")
+            raise InvalidRequest("options keyValues and concise cannot be combined")
         return "keyValues"
     if "concise" in opts:
         return "concise"

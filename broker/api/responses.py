@@ -8,7 +8,7 @@ import orjson
 from aiohttp import web
 
 from ..ngsild.context import CORE_CONTEXT_URL
-from .negotiation import GEOJSON, JSONLD, link_header
+from .negotiation import GEOJSON, JSON, link_header
 
 __all__ = ["context_value", "payload_response"]
 
@@ -25,15 +25,17 @@ def payload_response(
     *,
     status: int = 200,
     headers: dict[str, str] | None = None,
+    link: bool | None = None,
 ) -> web.Response:
-    """A JSON payload: with @context members (ld+json) or a Link header (json, geo+json).
+    """A JSON payload: with @context members or a Link header (clause 6.3.6).
 
-    For ld+json, data must already carry its "@context" member(s) (see with_context).
+    By default application/json gets the Link header, and the other media types must
+    already carry their "@context" member(s); link=True forces the header.
     """
     out_headers = dict(headers) if headers else {}
-    if media_type != JSONLD:
-        link = context_source if isinstance(context_source, str) else CORE_CONTEXT_URL
-        out_headers["Link"] = link_header(link)
+    if link is True or (link is None and media_type == JSON):
+        url = context_source if isinstance(context_source, str) else CORE_CONTEXT_URL
+        out_headers["Link"] = link_header(url)
     return web.Response(
         body=orjson.dumps(data),
         status=status,

@@ -8,8 +8,8 @@ import time
 from aiohttp import web
 
 from .. import __version__
-from ..store import Store
 from ..ngsild.context import CORE_CONTEXT_URL
+from ..store import Store
 from .keys import STARTED, STORE
 
 __all__ = ["routes"]
@@ -24,7 +24,7 @@ async def version(request: web.Request) -> web.Response:
     try:
         info = await store.server_info()
         store_info = {
-            "kind": info.get("kaidoDevStore") and "kaido dev store (in memory)" or "mongodb",
+            "kind": (info.get("kaidoDevStore") and "kaido dev store (in memory)") or "mongodb",
             "version": info.get("version"),
         }
     except Exception as err:  # the store being down must not hide the broker's version

@@ -1,17 +1,20 @@
-"""NGSI-LD DateTime values, kept in one canonical UTC form.
+"""NGSI-LD DateTime values (clause 4.6.3: ISO 8601, UTC, with a trailing Z).
 
-Every stored timestamp (createdAt, modifiedAt, observedAt) is written as
-``YYYY-MM-DDTHH:MM:SS.fffZ``: strings in that form sort in time order, so the store can
-compare and index them without converting types, and responses look the same whatever
-offset a client sent (as Orion-LD renders them).
+System timestamps (createdAt, modifiedAt) are written as ``YYYY-MM-DDTHH:MM:SS.fffZ``:
+strings in that form sort in time order, so the store can compare and index them
+without converting types. A client's observedAt is kept exactly as sent (clients and the
+conformance suite compare it as a string), once checked to be a UTC DateTime.
 """
 
 from __future__ import annotations
 
+import re
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
-__all__ = ["canonical_datetime", "now_iso"]
+__all__ = ["is_datetime", "now_iso"]
+
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?Z\Z")
 
 
 def now_iso() -> str:
@@ -21,17 +24,12 @@ def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{ms:03d}Z"
 
 
-def canonical_datetime(value: object) -> str | None:
-    """The canonical form of an ISO 8601 date-time string, or None if it is not one.
-
-    A date-time without an offset is taken as UTC, as Orion-LD does.
-    """
-    if not isinstance(value, str) or len(value) < 16 or value[4:5] != "-" or "T" not in value:
-        return None
-    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+def is_datetime(value: object) -> bool:
+    """True for a UTC DateTime string such as 2026-11-27T09:00:00Z or ...00.123Z."""
+    if not isinstance(value, str) or _DATETIME.match(value) is None:
+        return False
     try:
-        parsed = datetime.fromisoformat(text)
+        datetime.fromisoformat(value[:19])
     except ValueError:
-        return None
-    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    return parsed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}Z"
+        return False
+    return True

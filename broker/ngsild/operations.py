@@ -2,7 +2,7 @@
 
 The store reads an entity, applies one of these and writes the result back only if no
 one else wrote in between (see store.entities), so every operation is all-or-nothing,
-and later the subscription matcher gets the exact before/after pair.
+and the caller gets the exact before/after pair (for notifications and validation).
 """
 
 from __future__ import annotations
@@ -12,18 +12,21 @@ from dataclasses import dataclass, field
 
 from .errors import BadRequestData, ResourceNotFound
 from .model import Attrs, Entity, Instance
-from .parse import DELETE
+from .parse import is_deletion
 
 __all__ = [
     "UpdateResult",
     "append_attrs",
     "delete_attr",
+    "delete_scope",
     "merge_entity",
     "partial_update_attr",
     "replace_attr",
     "replace_entity",
     "update_attrs",
 ]
+
+SCOPE = "scope"
 
 
 @dataclass(slots=True)
@@ -46,61 +49,114 @@ def _keep_created(new: Instance, old: Instance) -> Instance:
     return new
 
 
-def _shallow(entity: Entity) -> Entity:
+def _copy(entity: Entity) -> Entity:
     """A copy whose attribute lists may be changed without touching the original."""
     out = dict(entity)
     out["attrs"] = {k: list(v) for k, v in entity["attrs"].items()}
     return out
 
 
+def _complete(inst: Instance, name: str) -> Instance:
+    """An instance that has nothing to merge into must be a whole attribute."""
+    if inst["type"] is None or "value" not in inst:
+        raise BadRequestData(f"Attribute {name!r} is new, so it needs a value (or object, ...)")
+    return inst
+
+
+def _remove(entity: Entity, iri: str, dataset_id: str | None) -> bool:
+    """Remove one instance; the attribute goes when its last instance goes."""
+    current = entity["attrs"].get(iri)
+    if current is None:
+        return False
+    at = _find(current, dataset_id)
+    if at < 0:
+        return False
+    del current[at]
+    if not current:
+        del entity["attrs"][iri]
+    return True
+
+
 def append_attrs(
-    entity: Entity, attrs: Attrs, now: str, *, no_overwrite: bool = False
+    entity: Entity,
+    attrs: Attrs,
+    now: str,
+    *,
+    no_overwrite: bool = False,
+    types: list[str] | None = None,
+    scope: list[str] | None = None,
 ) -> tuple[Entity, UpdateResult]:
     """Append Entity Attributes (clause 5.6.3): add, or overwrite unless noOverwrite."""
-    new = _shallow(entity)
+    new = _copy(entity)
     result = UpdateResult()
     for iri, instances in attrs.items():
         current = new["attrs"].setdefault(iri, [])
-        changed = False
+        changed = kept = False
         for inst in instances:
             at = _find(current, inst.get("datasetId"))
             if at < 0:
-                current.append(inst)
+                current.append(_complete(inst, iri))
                 changed = True
             elif no_overwrite:
-                continue
+                kept = True
             else:
-                current[at] = _keep_created(inst, current[at])
+                current[at] = _keep_created(_complete(inst, iri), current[at])
                 changed = True
-        if changed:
+        if kept:
+            result.not_updated.append((iri, "The attribute exists and noOverwrite was given"))
+        elif changed:
             result.updated.append(iri)
-        else:
-            result.not_updated.append((iri, "Attribute exists and options=noOverwrite was given"))
-    if result.updated:
-        new["modifiedAt"] = now
+    if scope is not None:
+        old_scope = new.get("scope", [])
+        new["scope"] = list(dict.fromkeys([*old_scope, *scope])) if no_overwrite else scope
+        result.updated.append(SCOPE)
+    _add_types(new, types or [])
+    new["modifiedAt"] = now
     return new, result
 
 
-def update_attrs(entity: Entity, attrs: Attrs, now: str) -> tuple[Entity, UpdateResult]:
-    """Update Entity Attributes (clause 5.6.2): only attributes that exist are replaced."""
-    new = _shallow(entity)
+def _add_types(entity: Entity, types: list[str]) -> None:
+    missing = [t for t in types if t not in entity["type"]]
+    if missing:
+        entity["type"] = [*entity["type"], *missing]
+
+
+def update_attrs(
+    entity: Entity,
+    attrs: Attrs,
+    now: str,
+    *,
+    types: list[str] | None = None,
+    scope: list[str] | None = None,
+) -> tuple[Entity, UpdateResult]:
+    """Update Entity Attributes (clause 5.6.2).
+
+    Each instance given replaces the instance with the same datasetId whole; NGSI-LD
+    Null deletes it. As the ETSI conformance suite expects (TP 011_01), attributes and
+    instances that do not exist yet are added rather than refused.
+    """
+    new = _copy(entity)
     result = UpdateResult()
     for iri, instances in attrs.items():
-        current = new["attrs"].get(iri)
-        if current is None:
-            result.not_updated.append((iri, "The entity has no such attribute"))
-            continue
-        missing = [i.get("datasetId") for i in instances if _find(current, i.get("datasetId")) < 0]
-        if missing:
-            which = missing[0] or "the default instance"
-            result.not_updated.append((iri, f"The attribute has no instance with {which}"))
-            continue
         for inst in instances:
+            if is_deletion(inst):
+                _remove(new, iri, inst.get("datasetId"))
+                continue
+            current = new["attrs"].setdefault(iri, [])
             at = _find(current, inst.get("datasetId"))
-            current[at] = _keep_created(inst, current[at])
+            if at < 0:
+                current.append(_complete(inst, iri))
+            else:
+                current[at] = _keep_created(_complete(inst, iri), current[at])
         result.updated.append(iri)
-    if result.updated:
-        new["modifiedAt"] = now
+    if scope is not None:
+        if "scope" in new:
+            new["scope"] = scope
+            result.updated.append(SCOPE)
+        else:
+            result.not_updated.append((SCOPE, "The entity has no scope to update"))
+    _add_types(new, types or [])
+    new["modifiedAt"] = now
     return new, result
 
 
@@ -117,7 +173,7 @@ def _merge_instance(old: Instance, patch: Instance, now: str) -> Instance:
     if "sub" in patch:
         sub = dict(old.get("sub", {}))
         for iri, sub_patch in patch["sub"].items():
-            if sub_patch is DELETE:
+            if is_deletion(sub_patch):
                 sub.pop(iri, None)
             elif iri in sub:
                 sub[iri] = _merge_instance(sub[iri], sub_patch, now)
@@ -131,15 +187,6 @@ def _merge_instance(old: Instance, patch: Instance, now: str) -> Instance:
     return merged
 
 
-def _complete(inst: Instance, iri: str) -> Instance:
-    """A merged-in instance that has nothing to merge with must be a whole attribute."""
-    if inst is DELETE:
-        raise BadRequestData(f"Cannot delete {iri!r}: it does not exist")
-    if inst["type"] is None or "value" not in inst:
-        raise BadRequestData(f"Attribute {iri!r} is new, so it needs a value")
-    return inst
-
-
 def partial_update_attr(
     entity: Entity, iri: str, name: str, patch: list[Instance], now: str
 ) -> Entity:
@@ -150,35 +197,45 @@ def partial_update_attr(
     if len(patch) != 1:
         raise BadRequestData("A partial attribute update takes one attribute instance")
     inst = patch[0]
-    if inst is DELETE:
-        raise BadRequestData(
-            f"A partial update of {name!r} cannot set it to null: delete the attribute instead"
-        )
-    at = _find(current, inst.get("datasetId"))
-    if at < 0:
-        raise ResourceNotFound(
-            f"Attribute {name!r} has no instance with datasetId {inst.get('datasetId')!r}"
-        )
-    new = _shallow(entity)
-    new["attrs"][iri][at] = _merge_instance(current[at], inst, now)
+    dataset_id = inst.get("datasetId")
+    new = _copy(entity)
+    if is_deletion(inst):
+        if not _remove(new, iri, dataset_id):
+            raise ResourceNotFound(f"Attribute {name!r} has no instance with {_which(dataset_id)}")
+    else:
+        at = _find(current, dataset_id)
+        if at < 0:
+            raise ResourceNotFound(f"Attribute {name!r} has no instance with {_which(dataset_id)}")
+        if inst["type"] is not None and inst["type"] != current[at]["type"]:
+            raise BadRequestData(
+                f"Attribute {name!r} is a {current[at]['type']}; a partial update cannot make it "
+                f"a {inst['type']} (replace the attribute instead)"
+            )
+        new["attrs"][iri][at] = _merge_instance(current[at], inst, now)
     new["modifiedAt"] = now
     return new
 
 
-def replace_attr(entity: Entity, iri: str, name: str, instances: list[Instance], now: str) -> Entity:
+def _which(dataset_id: str | None) -> str:
+    return f"datasetId {dataset_id!r}" if dataset_id else "no datasetId (the default instance)"
+
+
+def replace_attr(
+    entity: Entity, iri: str, name: str, instances: list[Instance], now: str
+) -> Entity:
     """Replace Attribute (clause 5.6.19): the instance with the same datasetId is replaced."""
     current = entity["attrs"].get(iri)
     if current is None:
         raise ResourceNotFound(f"Entity {entity['id']!r} has no attribute {name!r}")
-    new = _shallow(entity)
+    new = _copy(entity)
     target = new["attrs"][iri]
     for inst in instances:
         at = _find(target, inst.get("datasetId"))
         if at < 0:
             raise ResourceNotFound(
-                f"Attribute {name!r} has no instance with datasetId {inst.get('datasetId')!r}"
+                f"Attribute {name!r} has no instance with {_which(inst.get('datasetId'))}"
             )
-        target[at] = _keep_created(inst, target[at])
+        target[at] = _keep_created(_complete(inst, name), target[at])
     new["modifiedAt"] = now
     return new
 
@@ -193,22 +250,22 @@ def delete_attr(
     delete_all: bool = False,
 ) -> Entity:
     """Delete Entity Attribute (clause 5.6.5): one instance, or all with deleteAll."""
-    current = entity["attrs"].get(iri)
-    if current is None:
+    if iri not in entity["attrs"]:
         raise ResourceNotFound(f"Entity {entity['id']!r} has no attribute {name!r}")
-    new = _shallow(entity)
+    new = _copy(entity)
     if delete_all:
         del new["attrs"][iri]
-    else:
-        at = _find(current, dataset_id)
-        if at < 0:
-            which = f"datasetId {dataset_id!r}" if dataset_id else "a default instance"
-            raise ResourceNotFound(f"Attribute {name!r} has no instance with {which}")
-        remaining = [inst for i, inst in enumerate(current) if i != at]
-        if remaining:
-            new["attrs"][iri] = remaining
-        else:
-            del new["attrs"][iri]
+    elif not _remove(new, iri, dataset_id):
+        raise ResourceNotFound(f"Attribute {name!r} has no instance with {_which(dataset_id)}")
+    new["modifiedAt"] = now
+    return new
+
+
+def delete_scope(entity: Entity, now: str) -> Entity:
+    if "scope" not in entity:
+        raise ResourceNotFound(f"Entity {entity['id']!r} has no scope")
+    new = _copy(entity)
+    del new["scope"]
     new["modifiedAt"] = now
     return new
 
@@ -227,26 +284,29 @@ def replace_entity(entity: Entity, replacement: Entity, now: str) -> Entity:
     return new
 
 
-def merge_entity(entity: Entity, types: list[str], attrs: Attrs, now: str) -> Entity:
+def merge_entity(
+    entity: Entity, types: list[str], attrs: Attrs, now: str, *, scope: list[str] | None = None
+) -> Entity:
     """Merge Entity (clause 5.6.17): JSON merge-patch semantics on attributes.
 
-    New attributes are added, existing instances are merged member by member,
-    "urn:ngsi-ld:null" deletes an attribute; types given are added.
+    New attributes are added, existing instances are merged member by member, NGSI-LD
+    Null deletes an instance (the default one unless a datasetId is given); types given
+    are added.
     """
-    new = _shallow(entity)
-    for t in types:
-        if t not in new["type"]:
-            new["type"] = [*new["type"], t]
+    new = _copy(entity)
+    _add_types(new, types)
     for iri, instances in attrs.items():
-        if instances == [DELETE]:
-            new["attrs"].pop(iri, None)
-            continue
-        current = new["attrs"].setdefault(iri, [])
         for inst in instances:
+            if is_deletion(inst):
+                _remove(new, iri, inst.get("datasetId"))
+                continue
+            current = new["attrs"].setdefault(iri, [])
             at = _find(current, inst.get("datasetId"))
             if at < 0:
                 current.append(_complete(inst, iri))
             else:
                 current[at] = _merge_instance(current[at], inst, now)
+    if scope is not None:
+        new["scope"] = scope
     new["modifiedAt"] = now
     return new

@@ -8,23 +8,29 @@ IRIs of a VocabProperty).
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
-from .datetimes import canonical_datetime
+import orjson
+
+from .datetimes import is_datetime
 from .errors import BadRequestData
 from .geojson import looks_like_geometry, validate_geometry
-from .model import ATTRIBUTE_KINDS, META_MEMBERS, NULL_URI, Attrs, Entity, Instance
+from .model import ATTRIBUTE_KINDS, MAIN_MEMBER, META_MEMBERS, NULL_URI, Attrs, Entity, Instance
 from .uris import check_uri, is_uri
 
 __all__ = [
-    "DELETE",
+    "DELETE_KIND",
     "ENTITY_MEMBERS",
     "GEO_ATTRIBUTES",
     "TermExpander",
     "check_attribute_name",
+    "deletion",
+    "is_deletion",
     "parse_attribute",
     "parse_entity",
     "parse_fragment",
+    "parse_scope",
     "parse_types",
 ]
 
@@ -45,24 +51,47 @@ GEO_ATTRIBUTES = frozenset(
         "https://uri.etsi.org/ngsi-ld/operationSpace",
     }
 )
-#: Marker for an attribute that a merge deletes ("urn:ngsi-ld:null" or null).
-DELETE: Instance = {"type": "__delete__"}
+#: The kind of a marker instance: "delete this instance" (NGSI-LD Null in a merge).
+DELETE_KIND = "__delete__"
 
-# Characters that may not appear in attribute or type names: they would break the query
-# language (clause 4.9) or the HTTP paths that carry these names (Orion-LD refuses them too).
-_FORBIDDEN_NAME_CHARS = frozenset('<>"\'=;()&?/# \t\r\n\\')
+_MAIN_MEMBERS = frozenset(MAIN_MEMBER.values())
+_PREVIOUS = frozenset(m for m in META_MEMBERS if m.startswith("previous"))
+# A name is a term (a letter, then letters, digits, _ or -) or an IRI / compact IRI.
+_TERM = re.compile(r"[^\W\d][\w\-]*\Z")
+_SCOPE = re.compile(r"/[^\W\d]\w*(?:/[^\W\d]\w*)*\Z")
+_LANG_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*\Z")
 
 
-def check_attribute_name(name: str) -> None:
-    if not name:
-        raise BadRequestData("An attribute name must not be empty")
-    if name.startswith("@"):
-        raise BadRequestData(f"{name!r} is a JSON-LD keyword, not an attribute name")
-    if any(c in _FORBIDDEN_NAME_CHARS for c in name) and not is_uri(name):
+def deletion(dataset_id: str | None = None) -> Instance:
+    inst: Instance = {"type": DELETE_KIND}
+    if dataset_id is not None:
+        inst["datasetId"] = dataset_id
+    return inst
+
+
+def is_deletion(inst: Instance) -> bool:
+    return bool(inst["type"] == DELETE_KIND)
+
+
+def check_attribute_name(name: str, what: str = "attribute name") -> None:
+    if not isinstance(name, str) or not name:
+        raise BadRequestData(f"An {what} must be a non-empty string")
+    if _TERM.match(name) or is_uri(name):
+        return
+    raise BadRequestData(
+        f"Invalid {what} {name!r}: use a term (a letter, then letters, digits, '_' or '-') "
+        "or an IRI"
+    )
+
+
+def _expand_name(name: str, ctx: TermExpander, what: str) -> str:
+    iri = ctx.expand(name)
+    if iri.startswith("@") or not is_uri(iri):
         raise BadRequestData(
-            f"Invalid attribute name {name!r}: names may not contain spaces or any of "
-            "< > \" ' = ; ( ) & ? / # \\"
+            f"The {what} {name!r} does not expand to an IRI with the given @context "
+            f"(it became {iri!r})"
         )
+    return iri
 
 
 def parse_types(value: object, ctx: TermExpander) -> list[str]:
@@ -74,38 +103,63 @@ def parse_types(value: object, ctx: TermExpander) -> list[str]:
     for name in names:
         if not isinstance(name, str) or not name:
             raise BadRequestData(f"An entity type must be a non-empty string, got {name!r}")
-        check_attribute_name(name)
-        iri = ctx.expand(name)
+        check_attribute_name(name, "entity type")
+        iri = _expand_name(name, ctx, "entity type")
         if iri not in out:
             out.append(iri)
     return out
 
 
-def _parse_scope(value: object) -> list[str]:
+def parse_scope(value: object) -> list[str]:
+    """Scopes (clause 4.18): paths of levels like /Madrid/Gardens/ParqueNorte."""
     scopes = value if isinstance(value, list) else [value]
+    if not scopes:
+        raise BadRequestData("'scope' must not be an empty array")
     for s in scopes:
-        if not isinstance(s, str) or not s.startswith("/") or s.endswith("/") and s != "/":
-            raise BadRequestData(f"Invalid scope {s!r}: a scope is a path like /Madrid/Gardens")
-    return list(scopes)
+        if not isinstance(s, str) or not _SCOPE.match(s):
+            raise BadRequestData(
+                f"Invalid scope {s!r}: a scope is a path of levels, each a letter followed by "
+                "letters, digits or '_', like /Madrid/Gardens/ParqueNorte"
+            )
+    return list(dict.fromkeys(scopes))
 
 
 def _kind_of(attr: dict[str, Any]) -> str | None:
     """The kind of a concise attribute object, told by its main member (clause 4.5.21)."""
-    if "value" in attr:
-        return "GeoProperty" if looks_like_geometry(attr["value"]) else "Property"
-    if "object" in attr:
-        return "Relationship"
-    if "languageMap" in attr:
-        return "LanguageProperty"
-    if "vocab" in attr:
-        return "VocabProperty"
-    if "json" in attr:
-        return "JsonProperty"
-    if "valueList" in attr:
-        return "ListProperty"
-    if "objectList" in attr:
-        return "ListRelationship"
-    return None
+    present = [m for m in _MAIN_MEMBERS if m in attr]
+    if len(present) > 1:
+        raise BadRequestData(
+            f"An attribute cannot have both {present[0]!r} and {present[1]!r}: give it a 'type'"
+        )
+    if not present:
+        return None
+    member = present[0]
+    if member == "value":
+        value = attr["value"]
+        geo = looks_like_geometry(value) or (isinstance(value, str) and _geometry_text(value))
+        return "GeoProperty" if geo else "Property"
+    return {
+        "object": "Relationship",
+        "languageMap": "LanguageProperty",
+        "vocab": "VocabProperty",
+        "json": "JsonProperty",
+        "valueList": "ListProperty",
+        "objectList": "ListRelationship",
+    }[member]
+
+
+def _geometry_text(value: str) -> bool:
+    return value.lstrip().startswith("{") and '"coordinates"' in value
+
+
+def _contains_null(value: Any) -> bool:
+    if value == NULL_URI:
+        return True
+    if isinstance(value, dict):
+        return any(_contains_null(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_null(v) for v in value)
+    return False
 
 
 def _check_uri_list(value: object, what: str) -> None:
@@ -116,29 +170,50 @@ def _check_uri_list(value: object, what: str) -> None:
         check_uri(item, what)
 
 
-def _main_value(kind: str, raw: Any, name: str, ctx: TermExpander) -> Any:
+def _geometry(raw: Any, where: str) -> Any:
+    if isinstance(raw, str):
+        # Some gateways send the geometry as a JSON string; store it as the object it is.
+        try:
+            raw = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise BadRequestData(f"{where}: the value is not a GeoJSON geometry") from None
+    validate_geometry(raw, where)
+    if raw["type"] == "GeometryCollection":
+        raise BadRequestData(f"{where}: GeometryCollection is not supported by NGSI-LD")
+    return raw
+
+
+def _language_map(raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict) or not raw:
+        raise BadRequestData(f"{where}: 'languageMap' must be a non-empty object")
+    for lang, text in raw.items():
+        if lang != "@none" and not _LANG_TAG.match(lang):
+            raise BadRequestData(f"{where}: {lang!r} is not a language tag (like en or ja-JP)")
+        texts = text if isinstance(text, list) else [text]
+        if not texts or not all(isinstance(t, str) for t in texts):
+            raise BadRequestData(
+                f"{where}: languageMap[{lang!r}] must be a string or an array of strings"
+            )
+    return raw
+
+
+def _main_value(kind: str, raw: Any, where: str, ctx: TermExpander) -> Any:
     """Check a kind's main member and return what is stored for it."""
-    where = f"Attribute {name!r}"
-    if kind == "Property":
-        if raw is None:
-            raise BadRequestData(f"{where}: a Property value must not be null")
-        if isinstance(raw, dict) and ("@value" in raw or "@type" in raw):
-            return raw
-        return raw
     if kind == "GeoProperty":
-        validate_geometry(raw, where)
+        return _geometry(raw, where)
+    if raw is None:
+        raise BadRequestData(f"{where}: the {MAIN_MEMBER[kind]!r} of a {kind} must not be null")
+    if _contains_null(raw):
+        raise BadRequestData(
+            f"{where}: {NULL_URI!r} is only meaningful in an update, to delete something"
+        )
+    if kind == "Property":
         return raw
     if kind == "Relationship":
         _check_uri_list(raw, f"{where}: the Relationship 'object'")
         return raw
     if kind == "LanguageProperty":
-        if not isinstance(raw, dict) or not raw:
-            raise BadRequestData(f"{where}: 'languageMap' must be a non-empty object")
-        for lang, text in raw.items():
-            texts = text if isinstance(text, list) else [text]
-            if not all(isinstance(t, str) for t in texts):
-                raise BadRequestData(f"{where}: languageMap[{lang!r}] must be a string")
-        return raw
+        return _language_map(raw, where)
     if kind == "VocabProperty":
         terms = raw if isinstance(raw, list) else [raw]
         if not terms or not all(isinstance(t, str) and t for t in terms):
@@ -146,20 +221,31 @@ def _main_value(kind: str, raw: Any, name: str, ctx: TermExpander) -> Any:
         expanded = [ctx.expand(t) for t in terms]
         return expanded if isinstance(raw, list) else expanded[0]
     if kind == "JsonProperty":
-        if raw is None:
-            raise BadRequestData(f"{where}: 'json' must not be null")
+        if not isinstance(raw, dict | list):
+            raise BadRequestData(f"{where}: 'json' must be a JSON object or array")
         return raw
     if kind == "ListProperty":
         if not isinstance(raw, list):
             raise BadRequestData(f"{where}: 'valueList' must be an array")
         return raw
-    # ListRelationship
+    # ListRelationship: stored (and served) as [{"object": uri}, ...]
     if not isinstance(raw, list):
         raise BadRequestData(f"{where}: 'objectList' must be an array")
+    out = []
     for item in raw:
         target = item.get("object") if isinstance(item, dict) else item
         check_uri(target, f"{where}: an 'objectList' item")
-    return raw
+        out.append({"object": target})
+    return out
+
+
+def _deletes(raw: dict[str, Any]) -> bool:
+    """An attribute fragment that says "delete" (NGSI-LD Null, clause 4.5.0)."""
+    for member in ("value", "object", "vocab", "json"):
+        if member in raw and raw[member] in (None, NULL_URI):
+            return True
+    lang = raw.get("languageMap")
+    return isinstance(lang, dict) and lang.get("@none") == NULL_URI
 
 
 def parse_attribute(
@@ -174,23 +260,36 @@ def parse_attribute(
 ) -> Instance:
     """One attribute instance from its normalized or concise form.
 
-    partial: a fragment for a merge or partial update, which may leave out the main
-    member (to change only observedAt or a sub-attribute); it then has no "value" and a
-    "type" of None.
+    partial: a fragment for an update or merge. It may leave out the main member (to
+    change only observedAt or a sub-attribute: it then has no "value" and a "type" of
+    None), and NGSI-LD Null makes it a deletion marker.
     """
     where = f"Attribute {name!r}"
     if not isinstance(raw, dict):
         # Concise: a bare value is a Property (an array too: use valueList for lists).
+        if partial and raw in (None, NULL_URI):
+            return deletion()
         if raw is None:
-            raise BadRequestData(f"{where}: null is not a value (to delete, use the API)")
+            raise BadRequestData(f"{where}: null is not a value")
         if iri in GEO_ATTRIBUTES:
+            if isinstance(raw, str) and _geometry_text(raw):
+                return _instance("GeoProperty", _geometry(raw, where), now)
             raise BadRequestData(f"{where} must be a GeoProperty with a GeoJSON geometry")
-        return {"type": "Property", "value": raw, "createdAt": now, "modifiedAt": now}
+        if _contains_null(raw):
+            raise BadRequestData(f"{where}: {NULL_URI!r} cannot be stored as a value")
+        return _instance("Property", raw, now)
+    if "@context" in raw:
+        raise BadRequestData(f"{where}: an attribute cannot have its own '@context'")
+    if partial and _deletes(raw):
+        dataset = raw.get("datasetId")
+        if dataset is not None and dataset != "@none":
+            check_uri(dataset, f"{where}: 'datasetId'")
+            return deletion(dataset)
+        return deletion()
     kind = raw.get("type")
     if kind is None or kind not in ATTRIBUTE_KINDS:
         if looks_like_geometry(raw):
-            validate_geometry(raw, where)
-            return {"type": "GeoProperty", "value": raw, "createdAt": now, "modifiedAt": now}
+            return _instance("GeoProperty", _geometry(raw, where), now)
         if kind is not None:
             raise BadRequestData(
                 f"{where}: unknown attribute type {kind!r} "
@@ -198,36 +297,26 @@ def parse_attribute(
             )
         kind = _kind_of(raw)
         if kind is None and partial and raw:
-            return _members(
-                {"type": None, "modifiedAt": now}, raw, name, ctx, now, depth, partial
-            )
+            return _members({"type": None, "modifiedAt": now}, raw, name, ctx, now, depth, True)
         if kind is None:
             raise BadRequestData(
                 f"{where}: cannot tell what kind of attribute this is: give it a 'type' "
                 "(Property, Relationship, ...) or a 'value', 'object', 'languageMap', 'vocab', "
                 "'json', 'valueList' or 'objectList' member"
             )
-    member = {
-        "Property": "value",
-        "GeoProperty": "value",
-        "Relationship": "object",
-        "LanguageProperty": "languageMap",
-        "VocabProperty": "vocab",
-        "JsonProperty": "json",
-        "ListProperty": "valueList",
-        "ListRelationship": "objectList",
-    }[kind]
+    member = MAIN_MEMBER[kind]
     if member not in raw:
+        if partial and iri is not None and depth == 0:
+            return _members({"type": kind, "modifiedAt": now}, raw, name, ctx, now, depth, True)
         raise BadRequestData(f"{where}: a {kind} must have a '{member}' member")
     if iri in GEO_ATTRIBUTES and kind != "GeoProperty":
         raise BadRequestData(f"{where} must be a GeoProperty, not a {kind}")
-    inst: Instance = {
-        "type": kind,
-        "value": _main_value(kind, raw[member], name, ctx),
-        "createdAt": now,
-        "modifiedAt": now,
-    }
+    inst = _instance(kind, _main_value(kind, raw[member], where, ctx), now)
     return _members(inst, raw, name, ctx, now, depth, partial)
+
+
+def _instance(kind: str, value: Any, now: str) -> Instance:
+    return {"type": kind, "value": value, "createdAt": now, "modifiedAt": now}
 
 
 def _members(
@@ -239,26 +328,34 @@ def _members(
     depth: int,
     partial: bool,
 ) -> Instance:
-    """The members every kind may have: datasetId, observedAt, ..., sub-attributes."""
+    """The members any kind may have: datasetId, observedAt, ..., and sub-attributes."""
     where = f"Attribute {name!r}"
     kind = inst["type"]
-    if "datasetId" in raw:
+    own = MAIN_MEMBER.get(kind) if kind else None
+    for member in raw:
+        if member in _PREVIOUS:
+            raise BadRequestData(f"{where}: {member!r} is set by the broker, not by clients")
+        if member in _MAIN_MEMBERS and kind is not None and member != own:
+            raise BadRequestData(f"{where}: a {kind} cannot have a {member!r} member")
+    if "datasetId" in raw and raw["datasetId"] != "@none":
         if depth:
             raise BadRequestData(f"{where}: sub-attributes cannot have a datasetId")
         check_uri(raw["datasetId"], f"{where}: 'datasetId'")
         inst["datasetId"] = raw["datasetId"]
     if "observedAt" in raw:
-        observed = canonical_datetime(raw["observedAt"])
-        if observed is None:
+        if not is_datetime(raw["observedAt"]):
             raise BadRequestData(
-                f"{where}: 'observedAt' must be an ISO 8601 date-time, got {raw['observedAt']!r}"
+                f"{where}: 'observedAt' must be a UTC date-time like 2026-11-27T09:00:00Z, "
+                f"got {raw['observedAt']!r}"
             )
-        inst["observedAt"] = observed
+        inst["observedAt"] = raw["observedAt"]
     if "unitCode" in raw:
         if kind not in ("Property", None) or not isinstance(raw["unitCode"], str):
-            raise BadRequestData(f"{where}: 'unitCode' must be a string on a Property")
+            raise BadRequestData(f"{where}: only a Property can have a 'unitCode' (a string)")
         inst["unitCode"] = raw["unitCode"]
-    if "objectType" in raw and kind in ("Relationship", "ListRelationship", None):
+    if "objectType" in raw:
+        if kind not in ("Relationship", "ListRelationship", None):
+            raise BadRequestData(f"{where}: only a Relationship can have an 'objectType'")
         inst["objectType"] = raw["objectType"]
     sub: dict[str, Instance] = {}
     for key, value in raw.items():
@@ -267,10 +364,7 @@ def _members(
         if depth >= 8:
             raise BadRequestData(f"{where}: sub-attributes are nested too deeply")
         check_attribute_name(key)
-        sub_iri = ctx.expand(key)
-        if partial and (value is None or value == NULL_URI):
-            sub[sub_iri] = DELETE
-            continue
+        sub_iri = _expand_name(key, ctx, "attribute name")
         sub[sub_iri] = parse_attribute(
             key, value, ctx, now, iri=sub_iri, depth=depth + 1, partial=partial
         )
@@ -282,8 +376,6 @@ def _members(
 def _parse_instances(
     name: str, iri: str, raw: object, ctx: TermExpander, now: str, partial: bool
 ) -> list[Instance]:
-    if partial and (raw is None or raw == NULL_URI or _is_null_attr(raw)):
-        return [DELETE]
     if isinstance(raw, list) and raw and all(isinstance(r, dict) for r in raw):
         instances = [parse_attribute(name, r, ctx, now, iri=iri, partial=partial) for r in raw]
         seen: set[str | None] = set()
@@ -297,29 +389,22 @@ def _parse_instances(
     return [parse_attribute(name, raw, ctx, now, iri=iri, partial=partial)]
 
 
-def _is_null_attr(raw: object) -> bool:
-    if not isinstance(raw, dict):
-        return False
-    for member in ("value", "object", "languageMap", "vocab", "json"):
-        if member in raw and raw[member] in (None, NULL_URI):
-            return True
-    return False
-
-
 def parse_fragment(
     body: dict[str, Any], ctx: TermExpander, now: str, *, partial: bool = False
 ) -> Attrs:
     """The attributes of an entity or entity fragment, by expanded name.
 
-    partial (merge, partial update): null / "urn:ngsi-ld:null" mean "delete", and an
-    attribute may leave out its main member.
+    partial (updates, merges): NGSI-LD Null means "delete", and an attribute may leave
+    out its main member.
     """
     attrs: Attrs = {}
     for name, raw in body.items():
         if name in ENTITY_MEMBERS:
             continue
+        if name in META_MEMBERS:
+            raise BadRequestData(f"{name!r} is a reserved member, not an attribute name")
         check_attribute_name(name)
-        iri = ctx.expand(name)
+        iri = _expand_name(name, ctx, "attribute name")
         if iri in attrs:
             raise BadRequestData(f"Attribute {name!r} appears twice (after @context expansion)")
         attrs[iri] = _parse_instances(name, iri, raw, ctx, now, partial)
@@ -334,6 +419,8 @@ def parse_entity(body: object, ctx: TermExpander, now: str, *, require_type: boo
     if entity_id is None:
         raise BadRequestData("The entity has no 'id'")
     check_uri(entity_id, "The entity 'id'")
+    if entity_id == NULL_URI:
+        raise BadRequestData(f"{NULL_URI!r} cannot be an entity id")
     types = body.get("type", body.get("@type"))
     if types is None:
         if require_type:
@@ -349,5 +436,5 @@ def parse_entity(body: object, ctx: TermExpander, now: str, *, require_type: boo
         "attrs": parse_fragment(body, ctx, now),
     }
     if "scope" in body:
-        entity["scope"] = _parse_scope(body["scope"])
+        entity["scope"] = parse_scope(body["scope"])
     return entity

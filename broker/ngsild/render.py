@@ -33,17 +33,32 @@ class RenderOptions:
 
 
 def _pick_language(language_map: dict[str, Any], lang: str) -> tuple[str, Any] | None:
-    """The best match for lang: exact, then its primary tag, then '@none', then any."""
-    wanted = [tag.strip().split(";")[0] for tag in lang.split(",") if tag.strip()]
-    for tag in wanted:
+    """The best match for lang (a tag, or a list with q-weights as in Accept-Language):
+    exact tag, then same primary language, then '@none', then any."""
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(lang.split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        if not fields[0]:
+            continue
+        q = 1.0
+        for f in fields[1:]:
+            if f.startswith("q="):
+                try:
+                    q = float(f[2:])
+                except ValueError:
+                    q = 1.0
+        weighted.append((-q, position, fields[0].lower()))
+    by_lower = {key.lower(): key for key in language_map}
+    for _, _, tag in sorted(weighted):
         if tag == "*":
             break
-        if tag in language_map:
-            return tag, language_map[tag]
+        if tag in by_lower:
+            key = by_lower[tag]
+            return key, language_map[key]
         primary = tag.split("-")[0]
-        for key, text in language_map.items():
-            if key.split("-")[0] == primary:
-                return key, text
+        for lower, key in by_lower.items():
+            if lower.split("-")[0] == primary:
+                return key, language_map[key]
     if "@none" in language_map:
         return "@none", language_map["@none"]
     for key, text in language_map.items():
@@ -58,13 +73,19 @@ def _compact_vocab(value: Any, ctx: TermCompactor) -> Any:
 
 
 def _key_value(inst: Instance, ctx: TermCompactor, opts: RenderOptions) -> Any:
+    """The simplified value (clause 4.5.3): kinds other than Property and Relationship keep
+    their main member's name so that a client can tell what it is reading."""
     kind = inst["type"]
     value = inst["value"]
     if kind == "VocabProperty":
-        return _compact_vocab(value, ctx)
-    if kind == "LanguageProperty" and opts.lang is not None:
-        picked = _pick_language(value, opts.lang)
-        return picked[1] if picked else None
+        return {"vocab": _compact_vocab(value, ctx)}
+    if kind == "LanguageProperty":
+        if opts.lang is not None:
+            picked = _pick_language(value, opts.lang)
+            return picked[1] if picked else None
+        return {"languageMap": value}
+    if kind == "JsonProperty":
+        return {"json": value}
     if kind == "ListRelationship":
         return [v.get("object") if isinstance(v, dict) else v for v in value]
     return value
@@ -122,8 +143,14 @@ def render_entity(entity: Entity, ctx: TermCompactor, opts: RenderOptions) -> di
             continue
         name = ctx.compact(iri)
         if key_values:
-            values = [_key_value(i, ctx, opts) for i in instances]
-            out[name] = values[0] if len(values) == 1 else values
+            if len(instances) == 1:
+                out[name] = _key_value(instances[0], ctx, opts)
+            else:
+                out[name] = {
+                    "dataset": {
+                        i.get("datasetId", "@none"): _key_value(i, ctx, opts) for i in instances
+                    }
+                }
         else:
             rendered = [_instance(i, ctx, opts) for i in instances]
             out[name] = rendered[0] if len(rendered) == 1 else rendered

@@ -11,7 +11,7 @@ both the old and the new entity (for notifications and validation).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -21,11 +21,11 @@ from pymongo.errors import DuplicateKeyError
 
 from ..ngsild.errors import AlreadyExists, InternalError, ResourceNotFound
 from ..ngsild.model import Entity
-from .documents import attr_path, from_document, to_document
-from .indexes import ENTITIES, ensure_geo_index
+from .documents import from_document, to_document
 from .geo import geo_attribute_names
+from .indexes import ENTITIES, ensure_geo_index
 
-__all__ = ["EntityQuery", "EntityStore", "MAX_RETRIES"]
+__all__ = ["MAX_RETRIES", "EntityQuery", "EntityStore"]
 
 T = TypeVar("T")
 MAX_RETRIES = 50
@@ -38,7 +38,7 @@ class EntityQuery:
     types: Sequence[str] | None = None
     ids: Sequence[str] | None = None
     id_pattern: str | None = None
-    attrs: Sequence[str] | None = None
+    attrs: Collection[str] | None = None
     limit: int = 20
     offset: int = 0
     count: bool = False

@@ -34,9 +34,7 @@ def _needs(key: str) -> bool:
 def encode_value(value: Any) -> Any:
     """A JSON value with every object key encoded (values are untouched)."""
     if isinstance(value, dict):
-        return {
-            (encode_key(k) if _needs(k) else k): encode_value(v) for k, v in value.items()
-        }
+        return {(encode_key(k) if _needs(k) else k): encode_value(v) for k, v in value.items()}
     if isinstance(value, list):
         return [encode_value(v) for v in value]
     return value

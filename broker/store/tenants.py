@@ -9,6 +9,7 @@ through one process is known to all.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from typing import Any
@@ -49,12 +50,11 @@ class TenantDirectory:
     def check_name(tenant: str) -> None:
         if not tenant or len(tenant) > _MAX_TENANT or any(ord(c) < 32 for c in tenant):
             raise BadRequestData(
-                f"Invalid NGSILD-Tenant {tenant[:80]!r}: use 1 to {_MAX_TENANT} printable characters"
+                f"Invalid NGSILD-Tenant {tenant[:80]!r}: "
+                f"use 1 to {_MAX_TENANT} printable characters"
             )
 
-    async def database(
-        self, tenant: str | None, *, create: bool
-    ) -> AsyncDatabase[dict[str, Any]]:
+    async def database(self, tenant: str | None, *, create: bool) -> AsyncDatabase[dict[str, Any]]:
         """The tenant's database; NonexistentTenant if it does not exist and create is False."""
         if tenant is None:
             name = self.prefix
@@ -67,12 +67,11 @@ class TenantDirectory:
                 if record is None:
                     if not create:
                         raise NonexistentTenant(f"Tenant {tenant!r} does not exist")
-                    try:
+                    # Another request or process may create it first: that is fine.
+                    with contextlib.suppress(DuplicateKeyError):
                         await self.main["tenants"].insert_one(
                             {"_id": tenant, "database": name, "createdAt": now_iso()}
                         )
-                    except DuplicateKeyError:
-                        pass  # another request or process created it first
                 self._known[tenant] = name
         db = self.client[name]
         if create and name not in self._indexed:

@@ -88,9 +88,7 @@ async def test_partial_attribute_update(client: Client) -> None:
 async def test_replace_attribute(client: Client) -> None:
     """Clause 6.7.3.3: the attribute is replaced whole; missing attribute is 404."""
     await setup(client, temp={"type": "Property", "value": 20, "unitCode": "CEL"})
-    r = await client.put(
-        f"{URL}/attrs/temp", json={"type": "Property", "value": 30}, headers=JSON
-    )
+    r = await client.put(f"{URL}/attrs/temp", json={"type": "Property", "value": 30}, headers=JSON)
     assert r.status == 204, await r.text()
     assert (await (await client.get(URL)).json())["temp"] == {"type": "Property", "value": 30}
     r = await client.put(f"{URL}/attrs/none", json={"type": "Property", "value": 1}, headers=JSON)

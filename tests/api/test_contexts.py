@@ -24,7 +24,9 @@ USER_CONTEXT = {
 
 
 def link(url: str) -> dict[str, str]:
-    return {"Link": f'<{url}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'}
+    return {
+        "Link": f'<{url}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+    }
 
 
 @pytest.fixture

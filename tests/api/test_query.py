@@ -72,7 +72,9 @@ async def test_query_geojson(client: Client) -> None:
     point = {"type": "Point", "coordinates": [1.0, 2.0]}
     body = {"id": "urn:a:1", "type": "Spot", "location": {"type": "GeoProperty", "value": point}}
     await client.post(ENTITIES, json=body, headers=JSON)
-    r = await client.get(ENTITIES, params={"type": "Spot"}, headers={"Accept": "application/geo+json"})
+    r = await client.get(
+        ENTITIES, params={"type": "Spot"}, headers={"Accept": "application/geo+json"}
+    )
     body = await r.json()
     assert body["type"] == "FeatureCollection"
     assert body["features"][0]["geometry"] == point

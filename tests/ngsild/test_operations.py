@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from broker.ngsild.context import CORE
-from broker.ngsild.errors import ResourceNotFound
+from broker.ngsild.errors import BadRequestData, ResourceNotFound
 from broker.ngsild.operations import (
     append_attrs,
     delete_attr,
@@ -61,20 +61,37 @@ def test_append_no_overwrite_reports_what_was_kept() -> None:
     assert new["attrs"][D + "a"][0]["value"] == 1
 
 
-def test_update_only_touches_existing_attributes() -> None:
-    """Clause 5.6.2: attributes that do not exist are reported, not created."""
-    new, result = update_attrs(base(), frag({"a": 7, "zz": 1}), T1)
-    assert result.updated == [D + "a"]
-    assert result.not_updated[0][0] == D + "zz"
-    assert D + "zz" not in new["attrs"]
+def test_update_replaces_whole_instances_and_adds_new_ones() -> None:
+    """Clause 5.6.2, as the ETSI suite reads it (TP 011_01): an instance is replaced whole
+    (sub-attributes not given are gone) and attributes not there yet are added."""
+    new, result = update_attrs(base(), frag({"a": 7, "zz": 1}, partial=True), T1)
+    assert result.updated == [D + "a", D + "zz"] and not result.not_updated
+    assert new["attrs"][D + "a"][0] == {
+        "type": "Property",
+        "value": 7,
+        "createdAt": T0,
+        "modifiedAt": T1,
+    }
+    assert new["attrs"][D + "zz"][0]["value"] == 1
+
+
+def test_update_with_null_deletes_one_instance() -> None:
+    patch = frag({"b": {"value": "urn:ngsi-ld:null", "datasetId": "urn:ds:1"}}, partial=True)
+    new, _ = update_attrs(base(), patch, T1)
+    assert [i["value"] for i in new["attrs"][D + "b"]] == [2]
+
+
+def test_update_scope_only_where_there_is_one() -> None:
+    _, result = update_attrs(base(), {}, T1, scope=["/A"])
+    assert result.not_updated == [("scope", "The entity has no scope to update")]
 
 
 def test_partial_update_merges_one_instance() -> None:
     """Clause 5.6.4: only the members given change; sub-properties are kept."""
-    patch = frag({"b": {"value": 30, "datasetId": "urn:ds:1"}})[D + "b"]
+    patch = frag({"b": {"value": 30, "datasetId": "urn:ds:1"}}, partial=True)[D + "b"]
     new = partial_update_attr(base(), D + "b", "b", patch, T1)
     assert [i["value"] for i in new["attrs"][D + "b"]] == [2, 30]
-    patch = frag({"a": {"value": 11}})[D + "a"]
+    patch = frag({"a": {"value": 11}}, partial=True)[D + "a"]
     new = partial_update_attr(base(), D + "a", "a", patch, T1)
     assert new["attrs"][D + "a"][0]["sub"][D + "sub"]["value"] == "s"
 
@@ -86,7 +103,9 @@ def test_partial_update_of_a_missing_attribute_is_not_found() -> None:
 
 def test_replace_attribute_replaces_the_whole_instance() -> None:
     """Clause 5.6.19: sub-properties not given are gone."""
-    new = replace_attr(base(), D + "a", "a", frag({"a": {"type": "Property", "value": 5}})[D + "a"], T1)
+    new = replace_attr(
+        base(), D + "a", "a", frag({"a": {"type": "Property", "value": 5}})[D + "a"], T1
+    )
     assert new["attrs"][D + "a"][0] == {
         "type": "Property",
         "value": 5,
@@ -105,11 +124,22 @@ def test_delete_attribute_instances() -> None:
         delete_attr(base(), D + "b", "b", T1, dataset_id="urn:ds:nope")
 
 
+def test_partial_update_cannot_change_the_kind() -> None:
+    with pytest.raises(BadRequestData):
+        patch = frag({"a": {"type": "Relationship", "object": "urn:x:1"}}, partial=True)[D + "a"]
+        partial_update_attr(base(), D + "a", "a", patch, T1)
+
+
 def test_merge_entity() -> None:
     """Clause 5.6.17: merge-patch: add, merge members, and delete with urn:ngsi-ld:null."""
-    patch = frag({"a": {"value": 9}, "b": "urn:ngsi-ld:null", "c": 1}, partial=True)
+    patch = frag({"a": {"value": 9}, "c": 1}, partial=True)
     new = merge_entity(base(), [], patch, T1)
     assert new["attrs"][D + "a"][0]["value"] == 9
     assert new["attrs"][D + "a"][0]["sub"][D + "sub"]["value"] == "s"
-    assert D + "b" not in new["attrs"]
     assert new["attrs"][D + "c"][0]["value"] == 1
+
+
+def test_merge_null_removes_only_the_default_instance() -> None:
+    """Clause 5.6.17 with TP 056_05: null without datasetId removes the default instance."""
+    new = merge_entity(base(), [], frag({"b": "urn:ngsi-ld:null"}, partial=True), T1)
+    assert [i.get("datasetId") for i in new["attrs"][D + "b"]] == ["urn:ds:1"]

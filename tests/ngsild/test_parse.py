@@ -8,7 +8,7 @@ import pytest
 
 from broker.ngsild.context import CORE, build_context
 from broker.ngsild.errors import BadRequestData
-from broker.ngsild.parse import DELETE, parse_entity, parse_fragment
+from broker.ngsild.parse import deletion, parse_entity, parse_fragment
 
 NOW = "2026-01-02T03:04:05.678Z"
 DEFAULT = "https://uri.etsi.org/ngsi-ld/default-context/"
@@ -27,7 +27,7 @@ def test_normalized_property_with_metadata_and_sub_property() -> None:
                 "type": "Property",
                 "value": 42,
                 "unitCode": "KMH",
-                "observedAt": "2026-01-01T10:00:00+02:00",
+                "observedAt": "2026-01-01T08:00:00Z",
                 "accuracy": {"type": "Property", "value": 0.5},
             }
         ),
@@ -40,7 +40,7 @@ def test_normalized_property_with_metadata_and_sub_property() -> None:
     assert speed["type"] == "Property"
     assert speed["value"] == 42
     assert speed["unitCode"] == "KMH"
-    assert speed["observedAt"] == "2026-01-01T08:00:00.000Z"  # canonical UTC
+    assert speed["observedAt"] == "2026-01-01T08:00:00Z"  # kept as sent
     assert speed["sub"][DEFAULT + "accuracy"]["value"] == 0.5
     assert speed["createdAt"] == speed["modifiedAt"] == NOW
 
@@ -52,7 +52,11 @@ def test_normalized_property_with_metadata_and_sub_property() -> None:
         ([1, 2], "Property", [1, 2]),
         ({"value": {"a": 1}}, "Property", {"a": 1}),
         ({"object": "urn:ngsi-ld:Park:1"}, "Relationship", "urn:ngsi-ld:Park:1"),
-        ({"languageMap": {"en": "Hi", "ja": "やあ"}}, "LanguageProperty", {"en": "Hi", "ja": "やあ"}),
+        (
+            {"languageMap": {"en": "Hi", "ja": "やあ"}},
+            "LanguageProperty",
+            {"en": "Hi", "ja": "やあ"},
+        ),
         ({"vocab": "Electric"}, "VocabProperty", DEFAULT + "Electric"),
         ({"json": {"any": ["thing"]}}, "JsonProperty", {"any": ["thing"]}),
         ({"valueList": [3, 1, 2]}, "ListProperty", [3, 1, 2]),
@@ -101,14 +105,43 @@ def test_multi_instance_attribute_by_dataset_id() -> None:
         (entity(rel={"type": "Relationship", "object": "nope"}), "must be a URI"),
         (entity(location={"type": "Property", "value": 1}), "must be a GeoProperty"),
         (
-            entity(location={"type": "GeoProperty", "value": {"type": "Point", "coordinates": [1]}}),
+            entity(
+                location={"type": "GeoProperty", "value": {"type": "Point", "coordinates": [1]}}
+            ),
             "position",
         ),
         (
-            entity(location={"type": "GeoProperty", "value": {"type": "Point", "coordinates": [200, 1]}}),
+            entity(
+                location={
+                    "type": "GeoProperty",
+                    "value": {"type": "Point", "coordinates": [200, 1]},
+                }
+            ),
             "out of range",
         ),
         (entity(t={"type": "Property", "value": 1, "observedAt": "yesterday"}), "observedAt"),
+        (
+            entity(t={"type": "Property", "value": 1, "observedAt": "2026-01-01T10:00:00+02:00"}),
+            "UTC",
+        ),
+        (entity(t={"type": "Property", "value": 1, "object": "urn:a:b"}), "cannot have"),
+        (entity(t={"type": "Relationship", "object": "urn:a:b", "unitCode": "C"}), "unitCode"),
+        (entity(t={"type": "Property", "value": {"a": "urn:ngsi-ld:null"}}), "only meaningful"),
+        (entity(t={"type": "JsonProperty", "json": 3}), "object or array"),
+        (entity(t={"type": "LanguageProperty", "languageMap": {"": "x"}}), "language tag"),
+        (entity(datasetId={"type": "Property", "value": 1}), "reserved"),
+        ({"id": "urn:a:\u202eb", "type": "T"}, "must be a URI"),
+        ({"id": "urn:a:b", "type": "9Vehicle"}, "Invalid entity type"),
+        ({"id": "urn:a:b", "type": "T", "scope": "a-b"}, "Invalid scope"),
+        (
+            entity(
+                loc={
+                    "type": "GeoProperty",
+                    "value": {"type": "GeometryCollection", "geometries": []},
+                }
+            ),
+            "GeometryCollection",
+        ),
         (entity(**{"bad name": 1}), "Invalid attribute name"),
         (entity(x={"unitCode": "C"}), "cannot tell what kind"),
         (
@@ -139,8 +172,8 @@ def test_merge_fragments_may_delete_with_ngsi_ld_null() -> None:
         NOW,
         partial=True,
     )
-    assert attrs[DEFAULT + "a"] == [DELETE]
-    assert attrs[DEFAULT + "b"] == [DELETE]
+    assert attrs[DEFAULT + "a"] == [deletion()]
+    assert attrs[DEFAULT + "b"] == [deletion()]
 
 
 def test_location_is_a_core_term() -> None:
@@ -150,3 +183,33 @@ def test_location_is_a_core_term() -> None:
         NOW,
     )
     assert LOCATION in e["attrs"]
+
+
+def test_list_relationship_is_stored_as_objects() -> None:
+    """Clause 4.5.x: objectList items may be URIs or {"object": URI}; served as objects."""
+    e = parse_entity(
+        entity(r={"type": "ListRelationship", "objectList": ["urn:a:1", {"object": "urn:a:2"}]}),
+        CORE,
+        NOW,
+    )
+    assert e["attrs"][DEFAULT + "r"][0]["value"] == [{"object": "urn:a:1"}, {"object": "urn:a:2"}]
+
+
+def test_dataset_id_none_is_the_default_instance() -> None:
+    e = parse_entity(entity(t={"type": "Property", "value": 1, "datasetId": "@none"}), CORE, NOW)
+    assert "datasetId" not in e["attrs"][DEFAULT + "t"][0]
+
+
+def test_unicode_letters_in_ids_and_names_are_fine() -> None:
+    e = parse_entity({"id": "urn:ngsi-ld:Ciudad:París", "type": "Škola", "výška_1": 3}, CORE, NOW)
+    assert DEFAULT + "výška_1" in e["attrs"]
+
+
+def test_partial_fragments_may_delete_one_instance() -> None:
+    attrs = parse_fragment(
+        {"t": {"type": "Property", "value": "urn:ngsi-ld:null", "datasetId": "urn:ds:1"}},
+        CORE,
+        NOW,
+        partial=True,
+    )
+    assert attrs[DEFAULT + "t"] == [deletion("urn:ds:1")]

@@ -68,15 +68,28 @@ def test_key_values() -> None:
         "temp": 20,
         "owner": "urn:ngsi-ld:Person:1",
         "location": {"type": "Point", "coordinates": [135.8, 34.7]},
-        "label": {"en": "shop", "ja": "店"},
-        "category": "Retail",
+        "label": {"languageMap": {"en": "shop", "ja": "店"}},
+        "category": {"vocab": "Retail"},
     }
+
+
+def test_key_values_of_multi_instance_attributes() -> None:
+    """Multi-instance attributes simplify to {"dataset": {datasetId or @none: value}}."""
+    body = {
+        "id": "urn:a:b",
+        "type": "T",
+        "t": [{"value": 1}, {"value": 2, "datasetId": "urn:ds:2"}],
+    }
+    out = render_entity(parse_entity(body, CORE, NOW), CORE, RenderOptions(format="keyValues"))
+    assert out["t"] == {"dataset": {"@none": 1, "urn:ds:2": 2}}
 
 
 def test_lang_turns_a_language_property_into_a_property() -> None:
     """Clause 4.15: with lang, a LanguageProperty is rendered as a Property with 'lang'."""
     out = render_entity(entity(), CORE, RenderOptions(lang="ja"))
     assert out["label"] == {"type": "Property", "value": "店", "lang": "ja"}
+    out = render_entity(entity(), CORE, RenderOptions(lang="fr-CH,ja;q=0.9,en;q=0.8,*;q=0.5"))
+    assert out["label"]["lang"] == "ja"
 
 
 def test_attrs_selects_attributes() -> None:

@@ -16,7 +16,11 @@ def test_round_trip_and_geometry_path() -> None:
             "type": "T",
             "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [1, 2]}},
             "data": {"type": "JsonProperty", "json": {"$set": {"a.b": 1}}},
-            "p": {"type": "Property", "value": 1, "q.r": {"type": "Property", "value": 2}},
+            "p": {
+                "type": "Property",
+                "value": 1,
+                "https://ex.org/q.r": {"type": "Property", "value": 2},
+            },
         },
         CORE,
         NOW,

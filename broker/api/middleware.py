@@ -1,0 +1,29 @@
+"""Request checks and response decorations that apply to every route.
+
+- a body sent without Content-Length (chunked) is refused with a bare 411, before
+  anything else is looked at: the broker checks body size before reading a body;
+- the NGSILD-Tenant header is echoed on every response, errors included (clause 6.3.14).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .problems import Handler
+from .requests import TENANT_HEADER
+
+__all__ = ["protocol_middleware"]
+
+_WITH_BODY = frozenset({"POST", "PATCH", "PUT"})
+
+
+@web.middleware
+async def protocol_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.method in _WITH_BODY and "Content-Length" not in request.headers:
+        response: web.StreamResponse = web.Response(status=411)
+    else:
+        response = await handler(request)
+    tenant = request.headers.get(TENANT_HEADER)
+    if tenant:
+        response.headers[TENANT_HEADER] = tenant
+    return response
