@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from ..ngsild.datetimes import now_iso
+from ..ngsild.errors import NonexistentTenant
 from ..settings import Settings
 from ..store import Store, connect
 from . import entities, jsonld_contexts, system
-from .keys import CONTEXTS, SETTINGS, STARTED, STORE
+from .keys import CONTEXTS, SETTINGS, STARTED, STARTED_AT, STORE
 from .ldcontext import ContextResolver
 from .middleware import protocol_middleware
 from .problems import problem_middleware
@@ -26,13 +28,22 @@ def create_app(settings: Settings, mongo_uri: str) -> web.Application:
     )
     app[SETTINGS] = settings
     app[STARTED] = time.monotonic()
+    app[STARTED_AT] = now_iso()
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         store = Store(connect(mongo_uri), settings.mongo_db)
         await store.tenants.database(None, create=True)
         app[STORE] = store
+
+        async def hosted(tenant: str | None, context_id: str) -> object | None:
+            try:
+                record = await (await store.contexts(tenant)).get(context_id)
+            except NonexistentTenant:
+                return None
+            return None if record is None else record["body"]
+
         app[CONTEXTS] = ContextResolver(
-            store.contexts,
+            hosted,
             timeout=settings.context_fetch_timeout,
             cache_seconds=settings.context_cache_seconds,
         )

@@ -1,29 +1,49 @@
 """The @context hosting API (clause 5.13, /ngsi-ld/v1/jsonldContexts).
 
-Lets a city publish its vocabulary through the broker itself: clients then point their
-Link headers at the broker, and no request depends on a third-party web server.
+Lets a city publish its vocabulary through the broker itself: clients point their Link
+headers at the broker, and no request depends on a third-party web server. Three kinds
+are listed: Hosted (added here, per tenant), Cached (remote contexts the broker fetched)
+and the built-in core context.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
+from urllib.parse import unquote
 
+import orjson
 from aiohttp import web
 
-from ..ngsild.context import ContextError, build_context, missing_urls
+from ..ngsild.context import (
+    CORE_CONTEXT_URL,
+    CORE_CONTEXT_URLS,
+    ContextError,
+    build_context,
+    core_context_document,
+    missing_urls,
+)
 from ..ngsild.datetimes import now_iso
-from ..ngsild.errors import BadRequestData, ResourceNotFound
-from ..store import Store
-from .keys import CONTEXTS, SETTINGS, STORE
-from .ldcontext import HOSTED_PATH, ContextResolver
-from .negotiation import JSON
-from .requests import read_body
+from ..ngsild.errors import (
+    BadRequestData,
+    InvalidRequest,
+    NonexistentTenant,
+    ResourceNotFound,
+)
+from ..store import ContextStore, Store
+from .keys import CONTEXTS, SETTINGS, STARTED_AT, STORE
+from .ldcontext import HOSTED_PATH, CachedContext
+from .negotiation import JSON, body_media_type
+from .requests import check_params, tenant
+from .responses import payload_response
 
 __all__ = ["routes"]
 
 BASE = HOSTED_PATH.rstrip("/")
 routes = web.RouteTableDef()
+
+_KINDS = ("Hosted", "Cached", "ImplicitlyCreated")
 
 
 def _public_base(request: web.Request) -> str:
@@ -31,90 +51,195 @@ def _public_base(request: web.Request) -> str:
     return configured.rstrip("/") if configured else str(request.url.origin())
 
 
-def _details(record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "URL": record["url"],
+def _store(request: web.Request) -> Store:
+    return request.app[STORE]
+
+
+def _cached_id(url: str) -> str:
+    return "urn:kaido:cached:" + hashlib.sha256(url.encode()).hexdigest()[:24]
+
+
+def _hosted_details(record: dict[str, Any], base: str) -> dict[str, Any]:
+    details = {
+        "URL": f"{base}{BASE}/{record['_id']}",
         "localId": record["_id"],
         "kind": record.get("kind", "Hosted"),
         "createdAt": record["createdAt"],
-        "lastUsage": record.get("lastUsage"),
-        "numberOfHits": record.get("numberOfHits", 0),
+    }
+    if record.get("lastUsage"):
+        details["lastUsage"] = record["lastUsage"]
+    return details
+
+
+def _cached_details(cached: CachedContext) -> dict[str, Any]:
+    return {
+        "URL": cached.url,
+        "localId": _cached_id(cached.url),
+        "kind": "Cached",
+        "createdAt": cached.created_at,
     }
 
 
+def _core_details(request: web.Request) -> dict[str, Any]:
+    return {
+        "URL": CORE_CONTEXT_URL,
+        "localId": "urn:kaido:core",
+        "kind": "Cached",
+        "createdAt": request.app[STARTED_AT],
+    }
+
+
+async def _tenant_contexts(request: web.Request, *, create: bool = False) -> ContextStore | None:
+    try:
+        return await _store(request).contexts(tenant(request), create=create)
+    except NonexistentTenant:
+        return None
+
+
 @routes.post(BASE)
+@routes.post(BASE + "/")
 async def add_context(request: web.Request) -> web.Response:
     """Add @context (clause 6.29.3.1): the body is a JSON-LD context document."""
-    body = await _context_document(request)
-    store: Store = request.app[STORE]
+    check_params(request, frozenset())
+    body_media_type(request)
+    raw = await request.read()
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        raise InvalidRequest(f"The request body is not valid JSON: {err}") from None
+    if not isinstance(data, dict) or "@context" not in data:
+        raise InvalidRequest('The body must be a JSON-LD context document: {"@context": ...}')
+    value = data["@context"]
+    _check_context_value(value)
+    resolver = request.app[CONTEXTS]
+    for url in missing_urls(value, {}):
+        await resolver.fetch(url)  # referenced contexts become Cached ones (clause 5.13.2)
+    contexts = await _store(request).contexts(tenant(request), create=True)
     context_id = f"urn:kaido:context:{uuid.uuid4()}"
-    url = f"{_public_base(request)}{BASE}/{context_id}"
-    await store.contexts.add(
-        {
-            "_id": context_id,
-            "url": url,
-            "kind": "Hosted",
-            "body": body,
-            "createdAt": now_iso(),
-            "numberOfHits": 0,
-        }
+    await contexts.add(
+        {"_id": context_id, "kind": "Hosted", "body": value, "raw": raw, "createdAt": now_iso()}
     )
     return web.Response(status=201, headers={"Location": f"{BASE}/{context_id}"})
 
 
-async def _context_document(request: web.Request) -> object:
-    try:
-        data = (await read_body(request)).data
-    except BadRequestData:
-        raise
-    if not isinstance(data, dict) or "@context" not in data:
-        raise BadRequestData('The body must be a JSON-LD context document: {"@context": ...}')
-    value = data["@context"]
-    if not isinstance(value, dict | list | str):
-        raise BadRequestData("'@context' must be an object, an array or a URL")
-    if isinstance(value, dict) and not missing_urls(value, {}):
+def _check_context_value(value: object) -> None:
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if not isinstance(item, dict | str):
+            raise BadRequestData(
+                "'@context' must be an object, a URL, or an array of those; "
+                f"got {orjson.dumps(item).decode()[:80]}"
+            )
+    if not missing_urls(value, {}):
         try:
             build_context(value, {})
         except ContextError as err:
             raise BadRequestData(f"Invalid @context: {err}") from None
-    return value
 
 
 @routes.get(BASE)
+@routes.get(BASE + "/")
 async def list_contexts(request: web.Request) -> web.Response:
     """List @contexts (clause 6.29.3.2): URLs, or their details with details=true."""
-    store: Store = request.app[STORE]
+    check_params(request, frozenset({"details", "kind"}))
     kind = request.query.get("kind")
-    if kind is not None and kind not in ("Hosted", "Cached", "ImplicitlyCreated"):
-        raise BadRequestData("kind must be Hosted, Cached or ImplicitlyCreated")
-    records = await store.contexts.list(kind)
-    if request.query.get("details") == "true":
-        return web.json_response([_details(r) for r in records])
-    return web.json_response([r["url"] for r in records])
+    if kind is not None and kind not in _KINDS:
+        raise BadRequestData(f"kind must be one of {', '.join(_KINDS)}, got {kind!r}")
+    details = _bool_param(request, "details")
+    entries: list[dict[str, Any]] = []
+    base = _public_base(request)
+    contexts = await _tenant_contexts(request)
+    if contexts is not None and kind in (None, "Hosted"):
+        entries += [_hosted_details(r, base) for r in await contexts.list("Hosted")]
+    if kind in (None, "Cached"):
+        entries.append(_core_details(request))
+        cached = request.app[CONTEXTS].cached.values()
+        entries += [_cached_details(c) for c in cached]
+    out: list[Any] = entries if details else [e["URL"] for e in entries]
+    return payload_response(out, JSON, None, link=False)
+
+
+def _bool_param(request: web.Request, name: str) -> bool:
+    value = request.query.get(name, "false")
+    if value not in ("true", "false"):
+        raise BadRequestData(f"{name} must be true or false, got {value!r}")
+    return value == "true"
+
+
+async def _find(request: web.Request) -> tuple[str, dict[str, Any] | CachedContext | None]:
+    """What {contextId} names: a local id, or (percent-encoded) the URL of a context."""
+    raw_id = unquote(request.match_info["contextId"])
+    if raw_id in CORE_CONTEXT_URLS or raw_id == "urn:kaido:core":
+        return "core", None
+    if HOSTED_PATH in raw_id:
+        raw_id = raw_id.rsplit(HOSTED_PATH, 1)[1]
+    resolver = request.app[CONTEXTS]
+    for cached in resolver.cached.values():
+        if raw_id in (cached.url, _cached_id(cached.url)):
+            return "cached", cached
+    contexts = await _tenant_contexts(request)
+    record = await contexts.get(raw_id) if contexts is not None else None
+    if record is not None:
+        return "hosted", record
+    return "unknown", None
 
 
 @routes.get(BASE + "/{contextId}")
 async def serve_context(request: web.Request) -> web.Response:
     """Serve @context (clause 6.29.3.3): the document itself, or its details."""
-    store: Store = request.app[STORE]
-    context_id = request.match_info["contextId"]
-    record = await store.contexts.get(context_id)
-    if record is None:
-        raise ResourceNotFound(f"No @context with id {context_id!r}")
-    await store.contexts.touch(context_id, now_iso())
-    if request.query.get("details") == "true":
-        return web.json_response(_details(record))
-    return web.json_response({"@context": record["body"]}, content_type=JSON)
+    check_params(request, frozenset({"details"}))
+    details = _bool_param(request, "details")
+    kind, found = await _find(request)
+    if kind == "core":
+        if details:
+            return payload_response(_core_details(request), JSON, None, link=False)
+        return payload_response(core_context_document(), JSON, None, link=False)
+    if isinstance(found, CachedContext):
+        if details:
+            return payload_response(_cached_details(found), JSON, None, link=False)
+        return payload_response(found.document, JSON, None, link=False)
+    if found is None:
+        raise ResourceNotFound(f"No @context {request.match_info['contextId']!r}")
+    contexts = await _tenant_contexts(request)
+    if contexts is not None:
+        await contexts.touch(found["_id"], now_iso())
+    if details:
+        return payload_response(
+            _hosted_details(found, _public_base(request)), JSON, None, link=False
+        )
+    # The document exactly as it was added.
+    return web.Response(body=found["raw"], content_type=JSON)
 
 
 @routes.delete(BASE + "/{contextId}")
 async def delete_context(request: web.Request) -> web.Response:
-    """Delete @context (clause 6.29.3.4)."""
-    store: Store = request.app[STORE]
-    context_id = request.match_info["contextId"]
-    record = await store.contexts.get(context_id)
-    if record is None or not await store.contexts.delete(context_id):
-        raise ResourceNotFound(f"No @context with id {context_id!r}")
-    resolver: ContextResolver = request.app[CONTEXTS]
-    resolver.forget(record["url"])
+    """Delete @context (clause 6.29.3.4); reload=true re-fetches a cached one instead."""
+    check_params(request, frozenset({"reload"}))
+    reload_value = request.query.get("reload", "false")
+    if reload_value not in ("true", "false"):
+        raise BadRequestData(f"reload must be true or false, got {reload_value!r}")
+    reload = reload_value == "true"
+    kind, found = await _find(request)
+    resolver = request.app[CONTEXTS]
+    if kind == "core":
+        if not reload:
+            raise BadRequestData("The core @context cannot be deleted (it can be reloaded)")
+        return web.Response(status=204)
+    if kind == "unknown":
+        if reload:
+            raise BadRequestData("Only a cached @context can be reloaded, and this one is unknown")
+        raise ResourceNotFound(f"No @context {request.match_info['contextId']!r}")
+    if isinstance(found, CachedContext):
+        if reload:
+            await resolver.fetch(found.url)  # on failure the cached copy stays
+        else:
+            resolver.forget(found.url)
+        return web.Response(status=204)
+    assert found is not None
+    if reload:
+        raise BadRequestData("A hosted @context cannot be reloaded: it has no source to reload")
+    contexts = await _tenant_contexts(request)
+    if contexts is None or not await contexts.delete(found["_id"]):
+        raise ResourceNotFound(f"No @context {request.match_info['contextId']!r}")
+    resolver.forget()
     return web.Response(status=204)

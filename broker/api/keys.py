@@ -8,9 +8,11 @@ from ..settings import Settings
 from ..store import Store
 from .ldcontext import ContextResolver
 
-__all__ = ["CONTEXTS", "SETTINGS", "STARTED", "STORE"]
+__all__ = ["CONTEXTS", "SETTINGS", "STARTED", "STARTED_AT", "STORE"]
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 CONTEXTS = web.AppKey("contexts", ContextResolver)
 STARTED = web.AppKey("started", float)
+#: The start time as an NGSI-LD DateTime (createdAt of the built-in core context).
+STARTED_AT = web.AppKey("started_at", str)

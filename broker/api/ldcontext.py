@@ -1,10 +1,11 @@
 """Resolve a request's @context into an active Context (clause 5.5.7).
 
 The core context is built in. Contexts hosted by the broker itself (jsonldContexts) are
-read from the store without an HTTP round trip. Other URLs are fetched once, with a
-timeout, and cached; concurrent requests for the same URL share one fetch. Built
-contexts are cached by their @context value, so a gateway that sends the same Link
-header on every request pays for expansion tables once.
+read from the tenant's store without an HTTP round trip, and may be named by a relative
+URL. Other URLs are fetched once, with a timeout, and cached ("Cached" contexts of
+clause 5.13); concurrent requests for the same URL share one fetch. Built contexts are
+cached by their @context value, so a gateway that sends the same Link header on every
+request pays for the term tables once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -26,42 +29,59 @@ from ..ngsild.context import (
     build_context,
     missing_urls,
 )
+from ..ngsild.datetimes import now_iso
 from ..ngsild.errors import BadRequestData, LdContextNotAvailable
-from ..store.contexts import ContextStore
 
-__all__ = ["HOSTED_PATH", "ContextResolver"]
+__all__ = ["HOSTED_PATH", "CachedContext", "ContextResolver", "HostedLookup"]
 
 log = logging.getLogger("kaido.context")
 
 HOSTED_PATH = "/ngsi-ld/v1/jsonldContexts/"
+#: Stands for "this broker" in relative hosted-context URLs (.invalid never resolves).
+SELF = "http://kaido.invalid"
 _MAX_CONTEXT_BYTES = 2 * 1024 * 1024
 _BUILT_CACHE_SIZE = 512
 
+#: Finds a hosted context's body by local id in a tenant; None if there is none.
+HostedLookup = Callable[[str | None, str], Awaitable[object | None]]
+
+
+@dataclass(slots=True)
+class CachedContext:
+    url: str
+    document: object
+    fetched: float
+    created_at: str
+
 
 class ContextResolver:
-    def __init__(self, contexts: ContextStore, *, timeout: float, cache_seconds: float) -> None:
-        self.contexts = contexts
+    def __init__(self, hosted: HostedLookup, *, timeout: float, cache_seconds: float) -> None:
+        self.hosted = hosted
         self.timeout = timeout
         self.cache_seconds = cache_seconds
-        self._documents: dict[str, tuple[float, object]] = {}
+        self.cached: dict[str, CachedContext] = {}
         self._inflight: dict[str, asyncio.Future[object]] = {}
-        self._built: OrderedDict[str, Context] = OrderedDict()
+        self._built: OrderedDict[tuple[str | None, str], Context] = OrderedDict()
         self._session: aiohttp.ClientSession | None = None
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
 
-    def forget(self, url: str) -> None:
-        """Drop a URL from the caches (a hosted context was deleted)."""
-        self._documents.pop(url, None)
+    def forget(self, url: str | None = None) -> None:
+        """Drop cached documents (one URL, or all) and every built context."""
+        if url is None:
+            self.cached.clear()
+        else:
+            self.cached.pop(url, None)
         self._built.clear()
 
-    async def resolve(self, value: object) -> Context:
+    async def resolve(self, value: object, tenant: str | None = None) -> Context:
         """The active context for a Link URL or a body's @context value (None: core)."""
         if value is None or (isinstance(value, str) and value in CORE_CONTEXT_URLS):
             return CORE
-        key = value if isinstance(value, str) else orjson.dumps(value).decode()
+        value = _absolute(value)
+        key = (tenant, value if isinstance(value, str) else orjson.dumps(value).decode())
         built = self._built.get(key)
         if built is not None:
             self._built.move_to_end(key)
@@ -74,7 +94,7 @@ class ContextResolver:
                 rounds += 1
                 if rounds > 10:
                     raise BadRequestData("The @context nests remote contexts too deeply")
-                fetched = await asyncio.gather(*(self._document(url) for url in missing))
+                fetched = await asyncio.gather(*(self._document(u, tenant) for u in missing))
                 documents.update(zip(missing, fetched, strict=True))
                 missing = missing_urls(value, documents)
             context = build_context(value, documents)
@@ -85,10 +105,20 @@ class ContextResolver:
             self._built.popitem(last=False)
         return context
 
-    async def _document(self, url: str) -> object:
-        cached = self._documents.get(url)
-        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
-            return cached[1]
+    async def _document(self, url: str, tenant: str | None) -> object:
+        if HOSTED_PATH in url:
+            body = await self.hosted(tenant, url.rsplit(HOSTED_PATH, 1)[1])
+            if body is not None:
+                return {"@context": body}
+            if url.startswith(SELF):
+                raise LdContextNotAvailable(f"No hosted @context at {url[len(SELF) :]}")
+        cached = self.cached.get(url)
+        if cached is not None and time.monotonic() - cached.fetched < self.cache_seconds:
+            return cached.document
+        return await self.fetch(url)
+
+    async def fetch(self, url: str) -> object:
+        """Fetch (or re-fetch) a remote context and cache it; one fetch per URL at a time."""
         pending = self._inflight.get(url)
         if pending is not None:
             return await asyncio.shield(pending)
@@ -98,21 +128,18 @@ class ContextResolver:
             document = await self._load(url)
         except Exception as err:
             future.set_exception(err)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
+            future.exception()  # retrieved: waiters re-raise it themselves
             raise
         else:
             future.set_result(document)
-            self._documents[url] = (time.monotonic(), document)
+            old = self.cached.get(url)
+            created = old.created_at if old else now_iso()
+            self.cached[url] = CachedContext(url, document, time.monotonic(), created)
             return document
         finally:
             del self._inflight[url]
 
     async def _load(self, url: str) -> object:
-        if HOSTED_PATH in url:
-            context_id = url.rsplit(HOSTED_PATH, 1)[1]
-            record = await self.contexts.get(context_id)
-            if record is not None:
-                return {"@context": record["body"]}
         if not url.startswith(("http://", "https://")):
             raise LdContextNotAvailable(f"Cannot retrieve @context {url!r}: not an http(s) URL")
         if self._session is None:
@@ -132,12 +159,21 @@ class ContextResolver:
                 f"Cannot retrieve @context {url}: {type(err).__name__} {err}".strip()
             ) from None
         if len(raw) > _MAX_CONTEXT_BYTES:
-            raise LdContextNotAvailable(f"@context {url} is larger than 2 MiB")
+            raise BadRequestData(f"@context {url} is larger than 2 MiB")
         try:
             document: Any = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            raise LdContextNotAvailable(f"@context {url} is not valid JSON") from None
+            raise BadRequestData(f"@context {url} is not JSON") from None
         if not isinstance(document, dict) or "@context" not in document:
-            raise LdContextNotAvailable(f"@context {url} has no '@context' member")
+            raise BadRequestData(f"@context {url} is not a JSON-LD context: no '@context' member")
         log.info("fetched @context %s", url)
         return document
+
+
+def _absolute(value: object) -> object:
+    """Relative URLs of hosted contexts (/ngsi-ld/v1/jsonldContexts/...) name this broker."""
+    if isinstance(value, str):
+        return SELF + value if value.startswith(HOSTED_PATH) else value
+    if isinstance(value, list):
+        return [_absolute(v) for v in value]
+    return value

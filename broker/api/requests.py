@@ -102,7 +102,7 @@ async def request_context(request: web.Request) -> tuple[Context, object]:
     """The @context given by the Link header (core context if none), for bodiless requests."""
     resolver: ContextResolver = request.app[CONTEXTS]
     url = link_context_url(request)
-    return await resolver.resolve(url), url
+    return await resolver.resolve(url, tenant(request)), url
 
 
 async def read_body(request: web.Request, *, merge_patch: bool = False) -> Body:
@@ -135,7 +135,7 @@ async def read_body(request: web.Request, *, merge_patch: bool = False) -> Body:
                 "as application/ld+json, or give the @context in a Link header"
             )
         source = link
-    return Body(data, media_type, await resolver.resolve(source), source)
+    return Body(data, media_type, await resolver.resolve(source, tenant(request)), source)
 
 
 def _body_context(data: Any) -> object:

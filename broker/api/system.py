@@ -11,6 +11,8 @@ from .. import __version__
 from ..ngsild.context import CORE_CONTEXT_URL
 from ..store import Store
 from .keys import STARTED, STORE
+from .negotiation import JSON
+from .responses import payload_response
 
 __all__ = ["routes"]
 
@@ -29,7 +31,7 @@ async def version(request: web.Request) -> web.Response:
         }
     except Exception as err:  # the store being down must not hide the broker's version
         store_info = {"kind": "unreachable", "error": type(err).__name__}
-    return web.json_response(
+    return payload_response(
         {
             "name": "kaido",
             "version": __version__,
@@ -38,7 +40,10 @@ async def version(request: web.Request) -> web.Response:
             "python": platform.python_version(),
             "uptimeSeconds": round(time.monotonic() - request.app[STARTED], 1),
             "store": {**store_info, "database": store.tenants.prefix},
-        }
+        },
+        JSON,
+        None,
+        link=False,
     )
 
 
@@ -49,5 +54,6 @@ async def health(request: web.Request) -> web.Response:
     try:
         await store.ping()
     except Exception as err:
-        return web.json_response({"status": "unhealthy", "store": type(err).__name__}, status=503)
-    return web.json_response({"status": "ok"})
+        body = {"status": "unhealthy", "store": type(err).__name__}
+        return payload_response(body, JSON, None, status=503, link=False)
+    return payload_response({"status": "ok"}, JSON, None, link=False)

@@ -19,17 +19,20 @@ def connect(uri: str) -> AsyncMongoClient[dict[str, Any]]:
 
 
 class Store:
-    """The broker's view of its database: tenants, their entities, hosted @contexts."""
+    """The broker's view of its databases: tenants, their entities and hosted @contexts."""
 
     def __init__(self, client: AsyncMongoClient[dict[str, Any]], prefix: str) -> None:
         self.client = client
         self.tenants = TenantDirectory(client, prefix)
-        self.contexts = ContextStore(self.tenants.main)
         self._geo_indexed: dict[str, set[str]] = {}
 
     async def entities(self, tenant: str | None, *, create: bool = False) -> EntityStore:
         db = await self.tenants.database(tenant, create=create)
         return EntityStore(db, self._geo_indexed.setdefault(db.name, set()))
+
+    async def contexts(self, tenant: str | None, *, create: bool = False) -> ContextStore:
+        """The @contexts hosted for a tenant (each tenant hosts its own, as Orion-LD does)."""
+        return ContextStore(await self.tenants.database(tenant, create=create))
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")

@@ -1,7 +1,7 @@
 """@context documents hosted by the broker (the jsonldContexts API, clause 5.13).
 
-They live in the main database so that every broker process serves the same ones; they
-are not per tenant (a context is a public vocabulary document, not tenant data).
+They live in the tenant's database, so every broker process serves the same ones and a
+municipality's vocabulary is managed by that municipality.
 """
 
 from __future__ import annotations

@@ -78,8 +78,9 @@ async def test_unreachable_context_is_ld_context_not_available(
     r = await client.post(ENTITIES, json=body, headers={**JSON, **link(dead)})
     await problem(r, 503, "LdContextNotAvailable")
     base, _ = context_server
+    # Retrieved, but not a JSON-LD context: the client's mistake (ETSI TP 556_01).
     r = await client.post(ENTITIES, json=body, headers={**JSON, **link(f"{base}/broken.jsonld")})
-    await problem(r, 503, "LdContextNotAvailable")
+    await problem(r, 400, "BadRequestData")
     r = await client.get(f"{ENTITIES}/urn:ngsi-ld:Vehicle:1")
     assert r.status == 404  # nothing was written
 
@@ -91,11 +92,14 @@ async def test_hosted_context_lifecycle(client: Client) -> None:
     location = r.headers["Location"]
     assert location.startswith(CONTEXTS + "/")
     r = await client.get(location)
+    assert r.content_type == "application/json"
     assert await r.json() == USER_CONTEXT
-    urls = await (await client.get(CONTEXTS)).json()
+    urls = await (await client.get(CONTEXTS, params={"kind": "Hosted"})).json()
     assert len(urls) == 1 and urls[0].endswith(location)
     details = await (await client.get(CONTEXTS, params={"details": "true"})).json()
-    assert details[0]["kind"] == "Hosted"
+    [hosted] = [d for d in details if d["kind"] == "Hosted"]
+    assert hosted["URL"] == urls[0] and location.endswith(hosted["localId"])
+    assert set(hosted) <= {"URL", "localId", "kind", "createdAt", "lastUsage"}
     # The hosted context works in a Link header without any outside fetch.
     body = {"id": "urn:ngsi-ld:Vehicle:9", "type": "Vehicle", "speed": 1}
     r = await client.post(ENTITIES, json=body, headers={**JSON, **link(urls[0])})
@@ -108,10 +112,47 @@ async def test_hosted_context_lifecycle(client: Client) -> None:
 
 
 async def test_invalid_hosted_context(client: Client) -> None:
+    """Clause 6.29.3.1 (TP 050_02, 5132_01): no @context member is InvalidRequest, a
+    @context that is not a context is BadRequestData."""
     r = await client.post(CONTEXTS, json={"no": "context"}, headers=JSON)
-    await problem(r, 400, "BadRequestData")
-    r = await client.post(CONTEXTS, json={"@context": 42}, headers=JSON)
-    await problem(r, 400, "BadRequestData")
+    body = await problem(r, 400, "InvalidRequest")
+    assert body["title"] != body["detail"]
+    for bad in (42, True, ["https://example.org/ctx.jsonld", 3]):
+        r = await client.post(CONTEXTS, json={"@context": bad}, headers=JSON)
+        await problem(r, 400, "BadRequestData")
+        assert "Location" not in r.headers
+
+
+async def test_hosted_contexts_are_per_tenant(client: Client) -> None:
+    nara = {**JSON, "NGSILD-Tenant": "nara"}
+    r = await client.post(CONTEXTS, json=USER_CONTEXT, headers=nara)
+    assert r.status == 201
+    location = r.headers["Location"]
+    assert (await client.get(location, headers=nara)).status == 200
+    await problem(await client.get(location), 404, "ResourceNotFound")
+    r = await client.get(CONTEXTS, headers={"NGSILD-Tenant": "never-used"})
+    assert r.status == 200
+
+
+async def test_core_context_is_listed_and_cannot_be_deleted(client: Client) -> None:
+    urls = await (await client.get(CONTEXTS)).json()
+    core = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"
+    assert core in urls
+    encoded = core.replace(":", "%3A").replace("/", "%2F")
+    r = await client.get(f"{CONTEXTS}/{encoded}")
+    assert "ngsi-ld" in (await r.json())["@context"]
+    await problem(await client.delete(f"{CONTEXTS}/{encoded}"), 400, "BadRequestData")
+    assert (await client.delete(f"{CONTEXTS}/{encoded}", params={"reload": "true"})).status == 204
+
+
+async def test_relative_hosted_context_in_a_body(client: Client) -> None:
+    r = await client.post(CONTEXTS, json=USER_CONTEXT, headers=JSON)
+    location = r.headers["Location"]
+    body = {"id": "urn:ngsi-ld:Vehicle:7", "type": "Vehicle", "speed": 1, "@context": location}
+    r = await client.post(ENTITIES, json=body, headers=LD)
+    assert r.status == 201, await r.text()
+    r = await client.get(f"{ENTITIES}/urn:ngsi-ld:Vehicle:7")
+    assert "https://smartdatamodels.org/dataModel.Transportation/speed" in await r.json()
 
 
 async def test_inline_context_in_ld_json_body(client: Client) -> None:

@@ -135,8 +135,14 @@ async def test_representations_and_sys_attrs(client: Client) -> None:
     assert (await (await client.get(url, params={"format": "concise"})).json())["speed"] == 51
     body = await (await client.get(url, params={"options": "sysAttrs"})).json()
     assert body["createdAt"].endswith("Z") and body["speed"]["modifiedAt"].endswith("Z")
-    r = await client.get(url, params={"options": "fancy"})
-    await problem(r, 400, "BadRequestData")
+    # TP 018_16: bad options and formats are InvalidRequest, checked before the lookup.
+    for params in ({"options": "fancy"}, {"format": "x"}, {"options": "keyValues,invalid"}):
+        await problem(await client.get(url, params=params), 400, "InvalidRequest")
+        r = await client.get(f"{ENTITIES}/urn:a:missing", params=params)
+        await problem(r, 400, "InvalidRequest")
+    # format wins over options (TP 018_15).
+    r = await client.get(url, params={"format": "keyValues", "options": "normalized"})
+    assert (await r.json())["speed"] == 51
 
 
 async def test_delete_entity(client: Client) -> None:

@@ -31,11 +31,12 @@ async def test_query_by_type_id_pattern_and_attrs(client: Client) -> None:
     assert await ids(client, type="Parking,Vehicle", limit="100") == sorted(
         f"urn:ngsi-ld:{k}:{n}" for k in ("Vehicle", "Parking") for n in range(5)
     )
-    assert await ids(client, id="urn:ngsi-ld:Vehicle:1,urn:ngsi-ld:Parking:2") == [
+    ids_ = "urn:ngsi-ld:Vehicle:1,urn:ngsi-ld:Parking:2"
+    assert await ids(client, id=ids_, type="Vehicle,Parking") == [
         "urn:ngsi-ld:Parking:2",
         "urn:ngsi-ld:Vehicle:1",
     ]
-    assert await ids(client, idPattern="^urn:ngsi-ld:Vehicle:[34]$") == [
+    assert await ids(client, type="Vehicle", idPattern="Vehicle:[34]$") == [
         "urn:ngsi-ld:Vehicle:3",
         "urn:ngsi-ld:Vehicle:4",
     ]
@@ -59,12 +60,18 @@ async def test_pagination_and_count(client: Client) -> None:
 
 
 async def test_query_errors(client: Client) -> None:
+    """TP 019_03: a query needs a type, attrs, q or a geo-query; ids alone are not enough."""
     await problem(await client.get(ENTITIES), 400, "BadRequestData")
+    await problem(await client.get(ENTITIES, params={"id": "urn:a:1"}), 400, "BadRequestData")
+    r = await client.get(ENTITIES, params={"type": "T", "id": "not-a-uri"})
+    await problem(r, 400, "BadRequestData")
+    r = await client.get(ENTITIES, params={"type": "T", "invalidParams": "x"})
+    await problem(r, 400, "InvalidRequest")
     r = await client.get(ENTITIES, params={"type": "Vehicle", "limit": "5000"})
     await problem(r, 400, "BadRequestData")
     r = await client.get(ENTITIES, params={"type": "Vehicle", "limit": "-1"})
     await problem(r, 400, "BadRequestData")
-    r = await client.get(ENTITIES, params={"idPattern": "("})
+    r = await client.get(ENTITIES, params={"type": "T", "idPattern": "("})
     await problem(r, 400, "BadRequestData")
 
 
