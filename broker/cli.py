@@ -8,6 +8,7 @@ tests only) and says loudly that data will not survive a restart.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -56,6 +57,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it exists (less CPU per request), else the standard loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
+
+
 def _run(settings: Settings) -> int:
     from aiohttp import web
 
@@ -76,7 +87,14 @@ def _run(settings: Settings) -> int:
     try:
         app = create_app(settings, mongo_uri)
         log.info("kaido %s listening on http://%s:%d", __version__, settings.host, settings.port)
-        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            print=None,
+            access_log=None,
+            loop=_new_loop(),
+        )
     finally:
         if devstore is not None:
             devstore.stop()
@@ -101,5 +119,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             return 0
     return 2
-
-

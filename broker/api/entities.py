@@ -37,6 +37,7 @@ from ..ngsild.parse import (
 from ..ngsild.render import RenderOptions, render_entity
 from ..ngsild.uris import check_uri
 from ..store import EntityQuery, EntityStore, Store
+from ..store.updates import FastUpdate, partial_update, replace_instances
 from .geojson import feature, feature_collection
 from .keys import SETTINGS, STORE
 from .negotiation import GEOJSON, JSON, JSONLD, response_media_type
@@ -352,12 +353,23 @@ def _check_body_id(data: dict[str, Any], entity_id: str) -> None:
 
 
 async def _modify(
-    request: web.Request, entity_id: str, ctx: Context, change: Callable[[Entity], Any]
+    request: web.Request,
+    entity_id: str,
+    ctx: Context,
+    change: Callable[[Entity], Any],
+    fast: FastUpdate | None = None,
 ) -> Any:
-    """Apply change to the entity in the request's tenant; its result."""
+    """Apply change to the entity in the request's tenant; its result.
+
+    With fast (the same change as a MongoDB update), it takes one round trip.
+    """
     types = _type_selector(request, ctx)
     store: EntityStore = await _store(request).entities(tenant(request))
-    _, _, result = await store.modify(entity_id, _checked(entity_id, types, change))
+    guarded = _checked(entity_id, types, change)
+    if fast is not None:
+        _, _, result = await store.modify_fast(entity_id, fast, guarded, types)
+    else:
+        _, _, result = await store.modify(entity_id, guarded)
     return result
 
 
@@ -444,11 +456,13 @@ async def update_entity_attrs(request: web.Request) -> web.Response:
     body = await read_body(request, merge_patch=True)
     now = now_iso()
     attrs, types, scope = _fragment_parts(body, now, partial=True)
+    fast = replace_instances(attrs, now) if not types and scope is None else None
     result = await _modify(
         request,
         entity_id,
         body.context,
         lambda old: update_attrs(old, attrs, now, types=types, scope=scope),
+        fast,
     )
     return _update_result_response(result)
 
@@ -473,11 +487,13 @@ async def partial_attr_update(request: web.Request) -> web.Response:
         raise BadRequestData(f"The payload for attribute {name!r} is empty")
     iri = body.context.expand(name)
     patch = parse_fragment({name: data}, body.context, now, partial=True)[iri]
+    fast = partial_update(iri, patch[0], now) if len(patch) == 1 else None
     await _modify(
         request,
         entity_id,
         body.context,
         lambda old: (partial_update_attr(old, iri, name, patch, now), None),
+        fast,
     )
     return web.Response(status=204)
 

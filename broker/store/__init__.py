@@ -24,11 +24,14 @@ class Store:
     def __init__(self, client: AsyncMongoClient[dict[str, Any]], prefix: str) -> None:
         self.client = client
         self.tenants = TenantDirectory(client, prefix)
-        self._geo_indexed: dict[str, set[str]] = {}
+        self._entities: dict[str, EntityStore] = {}
 
     async def entities(self, tenant: str | None, *, create: bool = False) -> EntityStore:
         db = await self.tenants.database(tenant, create=create)
-        return EntityStore(db, self._geo_indexed.setdefault(db.name, set()))
+        store = self._entities.get(db.name)
+        if store is None:
+            store = self._entities[db.name] = EntityStore(db, set())
+        return store
 
     async def contexts(self, tenant: str | None, *, create: bool = False) -> ContextStore:
         """The @contexts hosted for a tenant (each tenant hosts its own, as Orion-LD does)."""

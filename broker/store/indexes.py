@@ -3,7 +3,7 @@
 - ``_id``: the entity id, unique per tenant (each tenant has its own database);
 - ``type`` and ``attrNames``: the usual query entry points;
 - ``modifiedAt``: recent-changes queries and stable ordering;
-- 2dsphere on the geometry of the core GeoProperties (location, observationSpace,
+- 2dsphere on the geometry (default instance) of the core GeoProperties (location, observationSpace,
   operationSpace). Other GeoProperties get theirs when first written (ensure_geo_index).
 """
 
@@ -15,7 +15,7 @@ from pymongo import ASCENDING, GEOSPHERE, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ..ngsild.parse import GEO_ATTRIBUTES
-from .documents import attr_path
+from .documents import attr_path, instance_path
 
 __all__ = ["ENTITIES", "ensure_geo_index", "ensure_indexes"]
 
@@ -23,7 +23,9 @@ ENTITIES = "entities"
 
 
 def _geo_model(iri: str) -> IndexModel:
-    return IndexModel([(attr_path(iri) + ".geo", GEOSPHERE)], name=f"geo:{attr_path(iri)}"[:120])
+    """2dsphere on the geometry of the attribute's default instance (what geo-queries use)."""
+    path = instance_path(iri, None) + ".geo"
+    return IndexModel([(path, GEOSPHERE)], name=f"geo:{attr_path(iri)}"[:120])
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:

@@ -37,6 +37,7 @@ class TenantDirectory:
         self.main: AsyncDatabase[dict[str, Any]] = client[prefix]
         self._known: dict[str, str] = {}
         self._indexed: set[str] = set()
+        self._databases: dict[str, AsyncDatabase[dict[str, Any]]] = {}
 
     def database_name(self, tenant: str) -> str:
         """A valid database name for any tenant string, readable when it can be."""
@@ -73,7 +74,9 @@ class TenantDirectory:
                             {"_id": tenant, "database": name, "createdAt": now_iso()}
                         )
                 self._known[tenant] = name
-        db = self.client[name]
+        db = self._databases.get(name)
+        if db is None:
+            db = self._databases[name] = self.client[name]
         if create and name not in self._indexed:
             await ensure_indexes(db)
             self._indexed.add(name)

@@ -27,7 +27,7 @@ def test_round_trip_and_geometry_path() -> None:
     )
     doc = to_document(entity, 3)
     assert doc["_id"] == "urn:a:1" and doc["rev"] == 3
-    loc = doc["attrs"]["https://uri%2Eetsi%2Eorg/ngsi-ld/location"][0]
+    loc = doc["attrs"]["https://uri%2Eetsi%2Eorg/ngsi-ld/location"]["@none"]
     assert loc["geo"] == {"type": "Point", "coordinates": [1, 2]} and "value" not in loc
     assert "https://uri.etsi.org/ngsi-ld/location" in doc["attrNames"]
     assert from_document(doc) == entity
