@@ -90,7 +90,9 @@ def to_document(entity: Entity, rev: int) -> dict[str, Any]:
         "rev": rev,
         "attrNames": list(attrs),
         "attrs": {
-            encode_key(iri): {dataset_key(i.get("datasetId")): _encode_instance(i) for i in instances}
+            encode_key(iri): {
+                dataset_key(i.get("datasetId")): _encode_instance(i) for i in instances
+            }
             for iri, instances in attrs.items()
         },
     }

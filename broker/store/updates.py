@@ -50,9 +50,7 @@ def replace_instances(attrs: Attrs, now: str) -> FastUpdate | None:
         return None
     sets["modifiedAt"] = {"$literal": now}
     sets["rev"] = {"$add": [{"$ifNull": ["$rev", 0]}, 1]}
-    sets["attrNames"] = {
-        "$setUnion": [{"$ifNull": ["$attrNames", []]}, {"$literal": list(attrs)}]
-    }
+    sets["attrNames"] = {"$setUnion": [{"$ifNull": ["$attrNames", []]}, {"$literal": list(attrs)}]}
     return {}, [{"$set": sets}]
 
 

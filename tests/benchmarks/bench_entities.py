@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -110,8 +109,14 @@ async def run_ops(
 async def bench(args: argparse.Namespace, mongo_uri: str) -> None:
     port = free_port()
     db = f"kaidobench{os.getpid()}"
-    env = {**os.environ, "MONGO_URI": mongo_uri, "PORT": str(port), "MONGO_DB": db, "LOG_LEVEL": "WARNING"}
-    broker = subprocess.Popen([sys.executable, "-m", "broker", "run"], env=env, cwd=ROOT)
+    env = {
+        **os.environ,
+        "MONGO_URI": mongo_uri,
+        "PORT": str(port),
+        "MONGO_DB": db,
+        "LOG_LEVEL": "WARNING",
+    }
+    broker = subprocess.Popen([sys.executable, "-m", "broker", "run"], env=env, cwd=ROOT)  # noqa: ASYNC220
     proc = psutil.Process(broker.pid)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -139,7 +144,9 @@ async def bench(args: argparse.Namespace, mongo_uri: str) -> None:
 
             async def update(i: int) -> None:
                 body = {"speed": {"type": "Property", "value": i % 90, "unitCode": "KMH"}}
-                async with http.patch(f"{url}/urn:ngsi-ld:Vehicle:{i}/attrs", json=body, headers=JSON) as r:
+                async with http.patch(
+                    f"{url}/urn:ngsi-ld:Vehicle:{i}/attrs", json=body, headers=JSON
+                ) as r:
                     assert r.status == 204, await r.text()
 
             results = [
@@ -178,9 +185,7 @@ async def bench(args: argparse.Namespace, mongo_uri: str) -> None:
                 offset = 10_000_000
                 more = args.memory_entities - n
                 t0 = time.perf_counter()
-                await run_ops(
-                    "fill", more, args.concurrency, lambda i: create(offset + i), None
-                )
+                await run_ops("fill", more, args.concurrency, lambda i: create(offset + i), None)
                 rss = proc.memory_info().rss / 2**20
                 print(
                     f"\nbroker RSS after {args.memory_entities} entities written: {rss:.0f} MiB "
