@@ -29,7 +29,8 @@ environment:
   MONGO_DB               database name of the default tenant and prefix of the others
                          (default kaido)
   LOG_LEVEL              DEBUG, INFO, WARNING or ERROR (default INFO)
-  MAX_BODY_BYTES         largest request body accepted (default 1048576)
+  MAX_BODY_BYTES         largest request body accepted (default 8388608)
+  MAX_BATCH              most entities in one batch operation (default 2000)
   MAX_LIMIT              largest page size a query may ask for (default 1000)
   CONTEXT_FETCH_TIMEOUT  seconds to wait for a remote @context (default 5)
   CONTEXT_CACHE_SECONDS  how long a fetched @context is reused (default 3600)

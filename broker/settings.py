@@ -38,13 +38,15 @@ class Settings:
     mongo_db: str = "kaido"
     log_level: str = "INFO"
     #: Largest request body accepted, in bytes (413 beyond).
-    max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = 8 * 1024 * 1024
     #: Timeout for fetching a remote @context, in seconds.
     context_fetch_timeout: float = 5.0
     #: How long a fetched remote @context is reused before it is fetched again.
     context_cache_seconds: float = 3600.0
     #: Largest `limit` a query may ask for (Orion-LD's is 1000).
     max_limit: int = 1000
+    #: Most entities in one batch operation.
+    max_batch: int = 2000
     #: Public base URL of the broker (to recognise its own hosted @contexts).
     public_url: str | None = None
 
@@ -56,9 +58,10 @@ class Settings:
             mongo_uri=os.environ.get("MONGO_URI") or None,
             mongo_db=os.environ.get("MONGO_DB", "kaido"),
             log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-            max_body_bytes=_int("MAX_BODY_BYTES", 1024 * 1024),
+            max_body_bytes=_int("MAX_BODY_BYTES", 8 * 1024 * 1024),
             context_fetch_timeout=_float("CONTEXT_FETCH_TIMEOUT", 5.0),
             context_cache_seconds=_float("CONTEXT_CACHE_SECONDS", 3600.0),
             max_limit=_int("MAX_LIMIT", 1000),
+            max_batch=_int("MAX_BATCH", 2000),
             public_url=os.environ.get("PUBLIC_URL") or None,
         )

@@ -51,14 +51,15 @@ class EntityStore:
         # Names of the GeoProperties that already have a 2dsphere index (shared per tenant).
         self._geo_indexed = geo_indexed
 
-    async def _index_geo(self, entity: Entity) -> None:
+    async def index_geo(self, entity: Entity) -> None:
+        """Give every GeoProperty of the entity a 2dsphere index (once per name)."""
         for iri in geo_attribute_names(entity):
             if iri not in self._geo_indexed:
                 await ensure_geo_index(self.db, iri)
                 self._geo_indexed.add(iri)
 
     async def create(self, entity: Entity) -> None:
-        await self._index_geo(entity)
+        await self.index_geo(entity)
         try:
             await self.collection.insert_one(to_document(entity, 1))
         except DuplicateKeyError:
@@ -89,7 +90,7 @@ class EntityStore:
             new, result = change(old)
             if new is old:
                 return old, new, result
-            await self._index_geo(new)
+            await self.index_geo(new)
             rev = doc.get("rev", 0)
             replaced = await self.collection.replace_one(
                 {"_id": entity_id, "rev": rev}, to_document(new, rev + 1)
@@ -121,7 +122,7 @@ class EntityStore:
             return await self.modify(entity_id, change)
         old = from_document(before)
         new, result = change(old)
-        await self._index_geo(new)
+        await self.index_geo(new)
         return old, new, result
 
     def _filter(self, query: EntityQuery) -> dict[str, Any]:
