@@ -73,10 +73,24 @@ def is_deletion(inst: Instance) -> bool:
     return bool(inst["type"] == DELETE_KIND)
 
 
+_VALID_NAMES: set[str] = set()
+_VALID_IRIS: set[str] = set()
+_MEMO_LIMIT = 65536
+
+
+def _remember(memo: set[str], value: str) -> None:
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()  # names come from clients: keep the memo bounded
+    memo.add(value)
+
+
 def check_attribute_name(name: str, what: str = "attribute name") -> None:
+    if name in _VALID_NAMES:
+        return
     if not isinstance(name, str) or not name:
         raise BadRequestData(f"An {what} must be a non-empty string")
     if _TERM.match(name) or is_uri(name):
+        _remember(_VALID_NAMES, name)
         return
     raise BadRequestData(
         f"Invalid {what} {name!r}: use a term (a letter, then letters, digits, '_' or '-') "
@@ -86,11 +100,14 @@ def check_attribute_name(name: str, what: str = "attribute name") -> None:
 
 def _expand_name(name: str, ctx: TermExpander, what: str) -> str:
     iri = ctx.expand(name)
+    if iri in _VALID_IRIS:
+        return iri
     if iri.startswith("@") or not is_uri(iri):
         raise BadRequestData(
             f"The {what} {name!r} does not expand to an IRI with the given @context "
             f"(it became {iri!r})"
         )
+    _remember(_VALID_IRIS, iri)
     return iri
 
 
@@ -332,11 +349,21 @@ def _members(
     where = f"Attribute {name!r}"
     kind = inst["type"]
     own = MAIN_MEMBER.get(kind) if kind else None
-    for member in raw:
-        if member in _PREVIOUS:
-            raise BadRequestData(f"{where}: {member!r} is set by the broker, not by clients")
-        if member in _MAIN_MEMBERS and kind is not None and member != own:
-            raise BadRequestData(f"{where}: a {kind} cannot have a {member!r} member")
+    sub: dict[str, Instance] = {}
+    for key, value in raw.items():
+        if key in META_MEMBERS:
+            if key in _PREVIOUS:
+                raise BadRequestData(f"{where}: {key!r} is set by the broker, not by clients")
+            if key in _MAIN_MEMBERS and kind is not None and key != own:
+                raise BadRequestData(f"{where}: a {kind} cannot have a {key!r} member")
+            continue
+        if depth >= 8:
+            raise BadRequestData(f"{where}: sub-attributes are nested too deeply")
+        check_attribute_name(key)
+        sub_iri = _expand_name(key, ctx, "attribute name")
+        sub[sub_iri] = parse_attribute(
+            key, value, ctx, now, iri=sub_iri, depth=depth + 1, partial=partial
+        )
     if "datasetId" in raw and raw["datasetId"] != "@none":
         if depth:
             raise BadRequestData(f"{where}: sub-attributes cannot have a datasetId")
@@ -357,17 +384,6 @@ def _members(
         if kind not in ("Relationship", "ListRelationship", None):
             raise BadRequestData(f"{where}: only a Relationship can have an 'objectType'")
         inst["objectType"] = raw["objectType"]
-    sub: dict[str, Instance] = {}
-    for key, value in raw.items():
-        if key in META_MEMBERS:
-            continue
-        if depth >= 8:
-            raise BadRequestData(f"{where}: sub-attributes are nested too deeply")
-        check_attribute_name(key)
-        sub_iri = _expand_name(key, ctx, "attribute name")
-        sub[sub_iri] = parse_attribute(
-            key, value, ctx, now, iri=sub_iri, depth=depth + 1, partial=partial
-        )
     if sub:
         inst["sub"] = sub
     return inst

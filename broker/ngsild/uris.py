@@ -15,12 +15,14 @@ from .errors import BadRequestData
 
 __all__ = ["check_uri", "is_uri"]
 
-_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+\Z")
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`\x00-\x1f\x7f]+\Z")
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zs", "Zl", "Zp"})
 _INVISIBLE = frozenset({0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800})
 
 
 def _visible(value: str) -> bool:
+    if value.isascii():
+        return True  # control characters and spaces are already refused by _URI
     for ch in value:
         if ord(ch) < 0x80:
             continue

@@ -181,6 +181,8 @@ async def bench(args: argparse.Namespace, mongo_uri: str) -> None:
             for result in raw:
                 print(result.line())
 
+            await bench_batch(http, base, proc, raw_client[db + "rawbatch"]["entities"], args)
+
             if args.memory_entities:
                 offset = 10_000_000
                 more = args.memory_entities - n
@@ -199,10 +201,67 @@ async def bench(args: argparse.Namespace, mongo_uri: str) -> None:
         broker.wait(10)
 
 
+def batch_entity(n: int) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": f"urn:ngsi-ld:AirQualityObserved:{n}",
+        "type": "AirQualityObserved",
+    }
+    for k in range(10):
+        body[f"pollutant{k}"] = {
+            "type": "Property",
+            "value": (n * 7 + k) % 300,
+            "unitCode": "GQ",
+            "observedAt": "2026-11-27T09:00:00Z",
+        }
+    return body
+
+
+async def bench_batch(
+    http: aiohttp.ClientSession,
+    base: str,
+    proc: psutil.Process,
+    raw: Any,
+    args: argparse.Namespace,
+) -> None:
+    """Batch upsert of 1,000 entities x 10 attributes, next to a raw bulk_write."""
+    from pymongo import ReplaceOne
+
+    size, rounds = 1000, args.batch_rounds
+    url = base + "/ngsi-ld/v1/entityOperations/upsert"
+    batches = [[batch_entity(r * size + i) for i in range(size)] for r in range(rounds)]
+    latencies: list[float] = []
+    cpu0 = proc.cpu_times()
+    t0 = time.perf_counter()
+    for batch in batches * 2:  # first round creates, second replaces
+        t = time.perf_counter()
+        async with http.post(url, json=batch, headers=JSON) as r:
+            assert r.status in (201, 204), await r.text()
+        latencies.append(time.perf_counter() - t)
+    seconds = time.perf_counter() - t0
+    cpu1 = proc.cpu_times()
+    cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    entities = size * rounds * 2
+    t0 = time.perf_counter()
+    for batch in batches * 2:
+        docs = [{"_id": e["id"], **{k: v for k, v in e.items() if k != "id"}} for e in batch]
+        await raw.bulk_write(
+            [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False
+        )
+    raw_seconds = time.perf_counter() - t0
+    rate, raw_rate = entities / seconds, entities / raw_seconds
+    print(
+        f"\nbatch upsert {size} entities x 10 attrs: {rate:,.0f} entities/s, "
+        f"p50 {sorted(latencies)[len(latencies) // 2] * 1e3:.0f} ms per batch, "
+        f"broker CPU {cpu / entities * 1e6:.0f} us/entity; raw bulk_write {raw_rate:,.0f} "
+        f"entities/s; ratio {rate / raw_rate:.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--batch-rounds", type=int, default=5, help="batches of 1,000 to send")
     parser.add_argument(
         "--memory-entities", type=int, default=100_000, help="0 to skip the memory check"
     )
