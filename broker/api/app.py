@@ -11,7 +11,7 @@ from ..ngsild.datetimes import now_iso
 from ..ngsild.errors import NonexistentTenant
 from ..settings import Settings
 from ..store import Store, connect
-from . import batch, entities, jsonld_contexts, system
+from . import batch, discovery, entities, jsonld_contexts, system
 from .keys import CONTEXTS, SETTINGS, STARTED, STARTED_AT, STORE
 from .ldcontext import ContextResolver
 from .middleware import protocol_middleware
@@ -55,5 +55,6 @@ def create_app(settings: Settings, mongo_uri: str) -> web.Application:
     app.add_routes(system.routes)
     app.add_routes(entities.routes)
     app.add_routes(batch.routes)
+    app.add_routes(discovery.routes)
     app.add_routes(jsonld_contexts.routes)
     return app
