@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from ..ngsild.changes import NullListener
 from ..ngsild.datetimes import now_iso
 from ..ngsild.errors import NonexistentTenant
 from ..settings import Settings
 from ..store import Store, connect
 from . import batch, discovery, entities, jsonld_contexts, system
-from .keys import CONTEXTS, SETTINGS, STARTED, STARTED_AT, STORE
+from .keys import CHANGES, CONTEXTS, SETTINGS, STARTED, STARTED_AT, STORE
 from .ldcontext import ContextResolver
 from .middleware import protocol_middleware
 from .problems import problem_middleware
@@ -29,6 +30,7 @@ def create_app(settings: Settings, mongo_uri: str) -> web.Application:
     app[SETTINGS] = settings
     app[STARTED] = time.monotonic()
     app[STARTED_AT] = now_iso()
+    app[CHANGES] = NullListener()
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         store = Store(connect(mongo_uri), settings.mongo_db)

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..ngsild.changes import EntityChange
 from ..ngsild.context import Context
 from ..ngsild.datetimes import now_iso
 from ..ngsild.errors import AlreadyExists, BadRequestData, NgsiError, ResourceNotFound
@@ -20,7 +21,7 @@ from ..ngsild.operations import append_attrs, merge_entity, replace_entity
 from ..ngsild.parse import parse_entity, parse_fragment, parse_scope, parse_types
 from ..ngsild.uris import check_uri
 from ..store.batch import BatchOutcome, Change, write_batch
-from .keys import CONTEXTS, SETTINGS, STORE
+from .keys import CHANGES, CONTEXTS, SETTINGS, STORE
 from .negotiation import JSON, JSONLD
 from .requests import Body, check_params, options, read_body, tenant
 from .responses import payload_response
@@ -97,7 +98,17 @@ async def _run(
     store = await request.app[STORE].entities(tenant(request), create=True)
     outcome = await write_batch(store, changes) if changes else BatchOutcome()
     outcome.errors = failed + outcome.errors
+    await _publish(request, outcome)
     return outcome
+
+
+async def _publish(request: web.Request, outcome: BatchOutcome) -> None:
+    """Tell the notifier (subscriptions) what the batch wrote."""
+    if outcome.changes:
+        t = tenant(request)
+        await request.app[CHANGES].entities_changed(
+            [EntityChange(t, i, old, new) for i, old, new in outcome.changes]
+        )
 
 
 def _create(item: dict[str, Any], ctx: Context, now: str) -> Change:
@@ -229,6 +240,7 @@ async def batch_delete(request: web.Request) -> web.Response:
     store = await request.app[STORE].entities(tenant(request))
     outcome = await write_batch(store, changes) if changes else BatchOutcome()
     outcome.errors = failed + outcome.errors
+    await _publish(request, outcome)
     return _result(outcome, 204, created_body=False)
 
 

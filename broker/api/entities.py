@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..ngsild.changes import EntityChange
 from ..ngsild.context import Context
 from ..ngsild.datetimes import now_iso
 from ..ngsild.errors import BadRequestData, ResourceNotFound
@@ -39,7 +40,7 @@ from ..ngsild.uris import check_uri
 from ..store import EntityQuery, EntityStore, Store
 from ..store.updates import FastUpdate, partial_update, replace_instances
 from .geojson import feature, feature_collection
-from .keys import SETTINGS, STORE
+from .keys import CHANGES, SETTINGS, STORE
 from .negotiation import GEOJSON, JSON, JSONLD, response_media_type
 from .requests import (
     Body,
@@ -203,6 +204,7 @@ async def create_entity(request: web.Request) -> web.Response:
     entity = parse_entity(body.data, body.context, now_iso())
     store = await _store(request).entities(tenant(request), create=True)
     await store.create(entity)
+    await _changed(request, entity["id"], None, entity)
     return web.Response(status=201, headers={"Location": f"{BASE}/{entity['id']}"})
 
 
@@ -340,7 +342,8 @@ async def delete_entity(request: web.Request) -> web.Response:
         entity = await store.get(entity_id)
         if entity is None or not set(types) & set(entity["type"]):
             raise ResourceNotFound(f"No entity {entity_id!r} of type {request.query['type']}")
-    await store.delete(entity_id)
+    old = await store.delete(entity_id)
+    await _changed(request, entity_id, old, None)
     return web.Response(status=204)
 
 
@@ -367,10 +370,19 @@ async def _modify(
     store: EntityStore = await _store(request).entities(tenant(request))
     guarded = _checked(entity_id, types, change)
     if fast is not None:
-        _, _, result = await store.modify_fast(entity_id, fast, guarded, types)
+        old, new, result = await store.modify_fast(entity_id, fast, guarded, types)
     else:
-        _, _, result = await store.modify(entity_id, guarded)
+        old, new, result = await store.modify(entity_id, guarded)
+    await _changed(request, entity_id, old, new)
     return result
+
+
+async def _changed(
+    request: web.Request, entity_id: str, old: Entity | None, new: Entity | None
+) -> None:
+    """Tell the notifier (subscriptions) what this write did."""
+    change = EntityChange(tenant(request), entity_id, old, new)
+    await request.app[CHANGES].entities_changed([change])
 
 
 @routes.put(ENTITY)

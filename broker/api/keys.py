@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..ngsild.changes import ChangeListener
 from ..settings import Settings
 from ..store import Store
 from .ldcontext import ContextResolver
 
-__all__ = ["CONTEXTS", "SETTINGS", "STARTED", "STARTED_AT", "STORE"]
+__all__ = ["CHANGES", "CONTEXTS", "SETTINGS", "STARTED", "STARTED_AT", "STORE"]
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
@@ -16,3 +17,5 @@ CONTEXTS = web.AppKey("contexts", ContextResolver)
 STARTED = web.AppKey("started", float)
 #: The start time as an NGSI-LD DateTime (createdAt of the built-in core context).
 STARTED_AT = web.AppKey("started_at", str)
+#: Who hears about every write (the notifier of subscriptions).
+CHANGES = web.AppKey("changes", ChangeListener)

@@ -36,6 +36,8 @@ class BatchOutcome:
     updated: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     errors: list[tuple[str, NgsiError]] = field(default_factory=list)
+    #: (entity id, before, after) of every entity written, for the notifier.
+    changes: list[tuple[str, Entity | None, Entity | None]] = field(default_factory=list)
 
     def succeeded(self) -> list[str]:
         return [*self.created, *self.updated, *self.deleted]
@@ -51,7 +53,9 @@ class _State:
     touched: bool = False
 
 
-async def _apply_one(store: EntityStore, entity_id: str, change: Change) -> str:
+async def _apply_one(
+    store: EntityStore, entity_id: str, change: Change
+) -> tuple[str, Entity | None, Entity | None]:
     """The single-entity path, for writes that lost a race in the bulk write."""
     for _ in range(10):
         doc = await store.collection.find_one({"_id": entity_id})
@@ -64,19 +68,19 @@ async def _apply_one(store: EntityStore, entity_id: str, change: Change) -> str:
                 await store.create(new)
             except AlreadyExists:
                 continue
-            return "created"
+            return "created", None, new
         assert doc is not None
         rev = doc.get("rev", 0)
         if new is None:
             result = await store.collection.delete_one({"_id": entity_id, "rev": rev})
             if result.deleted_count:
-                return "deleted"
+                return "deleted", old, None
             continue
         replaced = await store.collection.replace_one(
             {"_id": entity_id, "rev": rev}, to_document(new, rev + 1)
         )
         if replaced.matched_count:
-            return "updated"
+            return "updated", old, new
     raise NgsiError(f"Entity {entity_id!r} is being changed too often to update it now")
 
 
@@ -157,17 +161,20 @@ async def write_batch(store: EntityStore, items: Sequence[tuple[str, Change]]) -
             continue
         if entity_id in lost:
             try:
-                kind = await _redo(store, entity_id, changes[entity_id])
+                kind, old, new = await _redo(store, entity_id, changes[entity_id])
             except NgsiError as err:
                 outcome.errors.append((entity_id, err))
                 continue
         else:
-            kind = kinds[entity_id]
+            kind, old, new = kinds[entity_id], states[entity_id].stored, states[entity_id].current
         getattr(outcome, kind).append(entity_id)
+        outcome.changes.append((entity_id, old, new))
     return outcome
 
 
-async def _redo(store: EntityStore, entity_id: str, changes: list[Change]) -> str:
+async def _redo(
+    store: EntityStore, entity_id: str, changes: list[Change]
+) -> tuple[str, Entity | None, Entity | None]:
     def combined(old: Entity | None) -> Entity | None:
         for change in changes:
             old = change(old)
