@@ -23,7 +23,7 @@ from ..ngsild.uris import check_uri
 from ..store.batch import BatchOutcome, Change, write_batch
 from .keys import CHANGES, CONTEXTS, SETTINGS, STORE
 from .negotiation import JSON, JSONLD
-from .requests import Body, check_params, options, read_body, tenant
+from .requests import Body, check_params, options, read_batch_body, tenant
 from .responses import payload_response
 
 __all__ = ["routes"]
@@ -35,25 +35,38 @@ routes = web.RouteTableDef()
 ChangeFactory = Callable[[dict[str, Any], Context, str], Change]
 
 
-async def _entities(request: web.Request, body: Body) -> list[tuple[object, Context]]:
-    """The batch's items, each with its @context (in ld+json each carries its own)."""
-    if not isinstance(body.data, list):
-        raise BadRequestData("A batch operation takes a JSON array")
+def _check_size(request: web.Request, body: Body) -> None:
     limit = request.app[SETTINGS].max_batch
     if len(body.data) > limit:
         raise BadRequestData(
             f"The batch has {len(body.data)} items, over the limit of {limit} (MAX_BATCH)"
         )
-    if not body.data:
-        raise BadRequestData("The batch is empty")
+
+
+async def _entities(request: web.Request, body: Body) -> list[tuple[object, Context | NgsiError]]:
+    """The batch's items, each with its @context or the error that stops that item alone."""
+    _check_size(request, body)
     if body.media_type != JSONLD:
-        return [(item, body.context) for item in body.data]
+        misplaced = BadRequestData(
+            "An entity sent as application/json cannot carry '@context': use "
+            "application/ld+json, or a Link header"
+        )
+        return [
+            (item, misplaced if isinstance(item, dict) and "@context" in item else body.context)
+            for item in body.data
+        ]
     resolver = request.app[CONTEXTS]
-    out: list[tuple[object, Context]] = []
+    out: list[tuple[object, Context | NgsiError]] = []
     for item in body.data:
         if not isinstance(item, dict) or "@context" not in item:
-            raise BadRequestData("In application/ld+json every entity needs its '@context'")
-        out.append((item, await resolver.resolve(item["@context"], tenant(request))))
+            out.append(
+                (item, BadRequestData("In application/ld+json every entity needs an '@context'"))
+            )
+            continue
+        try:
+            out.append((item, await resolver.resolve(item["@context"], tenant(request))))
+        except NgsiError as err:
+            out.append((item, err))
     return out
 
 
@@ -81,7 +94,7 @@ def _result(outcome: BatchOutcome, success_status: int, created_body: bool) -> w
 
 
 async def _run(
-    request: web.Request, items: list[tuple[object, Context]], factory: ChangeFactory
+    request: web.Request, items: list[tuple[object, Context | NgsiError]], factory: ChangeFactory
 ) -> BatchOutcome:
     now = now_iso()
     changes: list[tuple[str, Change]] = []
@@ -89,6 +102,8 @@ async def _run(
     for item, ctx in items:
         entity_id = _id_of(item)
         try:
+            if isinstance(ctx, NgsiError):
+                raise ctx
             if not isinstance(item, dict):
                 raise BadRequestData("A batch item must be a JSON object")
             check_uri(entity_id, "The entity 'id'")
@@ -141,7 +156,9 @@ def _upsert(replace: bool) -> ChangeFactory:
     return factory
 
 
-def _update(no_overwrite: bool) -> ChangeFactory:
+def _update(no_overwrite: bool, kept: dict[str, list[str]]) -> ChangeFactory:
+    """Append semantics per entity; attributes kept by noOverwrite are noted in kept."""
+
     def factory(item: dict[str, Any], ctx: Context, now: str) -> Change:
         attrs = parse_fragment(item, ctx, now)
         types = parse_types(item["type"], ctx) if "type" in item else []
@@ -151,9 +168,11 @@ def _update(no_overwrite: bool) -> ChangeFactory:
         def change(old: Entity | None) -> Entity | None:
             if old is None:
                 raise ResourceNotFound(f"Entity {entity_id!r} does not exist")
-            new, _ = append_attrs(
+            new, result = append_attrs(
                 old, attrs, now, no_overwrite=no_overwrite, types=types, scope=scope
             )
+            if result.not_updated:
+                kept[entity_id] = [iri for iri, _ in result.not_updated]
             return new
 
         return change
@@ -179,7 +198,7 @@ def _merge(item: dict[str, Any], ctx: Context, now: str) -> Change:
 async def batch_create(request: web.Request) -> web.Response:
     """Create Batch of Entities (clause 6.14.3.1)."""
     check_params(request, frozenset({"local"}))
-    body = await read_body(request)
+    body = await read_batch_body(request)
     outcome = await _run(request, await _entities(request, body), _create)
     return _result(outcome, 201, created_body=True)
 
@@ -191,7 +210,7 @@ async def batch_upsert(request: web.Request) -> web.Response:
     opts = options(request, frozenset({"replace", "update"}))
     if opts == {"replace", "update"}:
         raise BadRequestData("options replace and update cannot be combined")
-    body = await read_body(request)
+    body = await read_batch_body(request)
     outcome = await _run(
         request, await _entities(request, body), _upsert(replace="update" not in opts)
     )
@@ -205,8 +224,16 @@ async def batch_update(request: web.Request) -> web.Response:
     """Update Batch of Entities (clause 6.16.3.1): options=noOverwrite keeps what is there."""
     check_params(request, frozenset({"options", "local"}))
     opts = options(request, frozenset({"noOverwrite"}))
-    body = await read_body(request)
-    outcome = await _run(request, await _entities(request, body), _update("noOverwrite" in opts))
+    body = await read_batch_body(request)
+    kept: dict[str, list[str]] = {}
+    items = await _entities(request, body)
+    outcome = await _run(request, items, _update("noOverwrite" in opts, kept))
+    for entity_id, names in kept.items():
+        # Written, but not all of it: the entity is reported with what was kept (207).
+        if entity_id in outcome.updated:
+            outcome.updated.remove(entity_id)
+            detail = "Attributes kept because of noOverwrite: " + ", ".join(names)
+            outcome.errors.append((entity_id, BadRequestData(detail)))
     return _result(outcome, 204, created_body=False)
 
 
@@ -214,7 +241,7 @@ async def batch_update(request: web.Request) -> web.Response:
 async def batch_merge(request: web.Request) -> web.Response:
     """Merge Batch of Entities (clause 6.31.3.1)."""
     check_params(request, frozenset({"local"}))
-    body = await read_body(request)
+    body = await read_batch_body(request)
     outcome = await _run(request, await _entities(request, body), _merge)
     return _result(outcome, 204, created_body=False)
 
@@ -223,12 +250,8 @@ async def batch_merge(request: web.Request) -> web.Response:
 async def batch_delete(request: web.Request) -> web.Response:
     """Delete Batch of Entities (clause 6.17.3.1): the body is an array of entity ids."""
     check_params(request, frozenset({"local"}))
-    body = await read_body(request)
-    if not isinstance(body.data, list) or not body.data:
-        raise BadRequestData("Delete Batch takes a non-empty JSON array of entity ids")
-    limit = request.app[SETTINGS].max_batch
-    if len(body.data) > limit:
-        raise BadRequestData(f"The batch has {len(body.data)} ids, over the limit of {limit}")
+    body = await read_batch_body(request)
+    _check_size(request, body)
     changes: list[tuple[str, Change]] = []
     failed: list[tuple[str, NgsiError]] = []
     for entity_id in body.data:

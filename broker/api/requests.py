@@ -20,6 +20,7 @@ __all__ = [
     "Body",
     "check_params",
     "options",
+    "read_batch_body",
     "read_body",
     "request_context",
     "tenant",
@@ -105,16 +106,48 @@ async def request_context(request: web.Request) -> tuple[Context, object]:
     return await resolver.resolve(url, tenant(request)), url
 
 
-async def read_body(request: web.Request, *, merge_patch: bool = False) -> Body:
-    """Parse the JSON body and find its @context (Link header or '@context' member)."""
-    media_type = body_media_type(request, merge_patch=merge_patch)
+async def _json(request: web.Request) -> Any:
     raw = await request.read()
-    if not raw:
+    if not raw.strip():
         raise InvalidRequest("The request body is empty: a JSON payload is required")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        raise InvalidRequest(f"The request body is not valid JSON: {err}") from None
+
+
+async def read_batch_body(request: web.Request) -> Body:
+    """A batch body: a non-empty JSON array whose items each carry their own @context in
+    application/ld+json; in application/json the Link header's context applies to all.
+
+    Per-item @context problems are the item's own error (clause 6.14.3.1), not the batch's.
+    """
+    media_type = body_media_type(request)
+    raw = await request.read()
+    if not raw.strip():
+        raise BadRequestData("The batch is empty: send a JSON array")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as err:
         raise InvalidRequest(f"The request body is not valid JSON: {err}") from None
+    if not isinstance(data, list) or not data:
+        raise BadRequestData("A batch operation takes a non-empty JSON array")
+    if any(item is None for item in data):
+        raise BadRequestData("A batch cannot contain null items")
+    link = link_context_url(request)
+    if media_type == JSONLD and link is not None:
+        raise BadRequestData(
+            "With Content-Type application/ld+json each entity carries its @context: "
+            "do not send a Link header"
+        )
+    resolver: ContextResolver = request.app[CONTEXTS]
+    return Body(data, media_type, await resolver.resolve(link, tenant(request)), link)
+
+
+async def read_body(request: web.Request, *, merge_patch: bool = False) -> Body:
+    """Parse the JSON body and find its @context (Link header or '@context' member)."""
+    media_type = body_media_type(request, merge_patch=merge_patch)
+    data = await _json(request)
     resolver: ContextResolver = request.app[CONTEXTS]
     link = link_context_url(request)
     if media_type == JSONLD:

@@ -68,7 +68,7 @@ async def test_batch_update_and_merge(client: Client) -> None:
     r = await client.post(
         f"{OPS}/update",
         params={"options": "noOverwrite"},
-        json=[{"id": "urn:ngsi-ld:Vehicle:1", "speed": 5, "seats": 4}],
+        json=[{"id": "urn:ngsi-ld:Vehicle:1", "seats": 4}],
         headers=JSON,
     )
     assert r.status == 204
@@ -106,7 +106,8 @@ async def test_batch_errors(client: Client) -> None:
     await problem(
         await client.post(f"{OPS}/create", json={"a": 1}, headers=JSON), 400, "BadRequestData"
     )
-    await problem(await client.post(f"{OPS}/create", json=[], headers=JSON), 400, "BadRequestData")
+    r = await client.post(f"{OPS}/create", json=[], headers=JSON)
+    await problem(r, 400, "BadRequestData")
     r = await client.post(f"{OPS}/create", data=b"[{", headers=JSON)
     await problem(r, 400, "InvalidRequest")
 
@@ -118,3 +119,61 @@ async def test_a_large_batch(client: Client) -> None:
     assert len(await r.json()) == 200
     r = await client.get(ENTITIES, params={"type": "Vehicle", "count": "true", "limit": "1"})
     assert r.headers["NGSILD-Results-Count"] == "200"
+
+
+async def test_per_entity_context_problems_are_per_entity(client: Client) -> None:
+    """TP 003_06, 003_08: a misplaced or missing @context fails that entity alone (207)."""
+    LD = {"Content-Type": "application/ld+json"}
+    core = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"
+    r = await client.post(
+        f"{OPS}/create", json=[{**vehicle(1), "@context": core}, vehicle(2)], headers=JSON
+    )
+    assert r.status == 207
+    body = await r.json()
+    assert body["success"] == ["urn:ngsi-ld:Vehicle:2"]
+    assert body["errors"][0]["error"]["type"].endswith("BadRequestData")
+    r = await client.post(
+        f"{OPS}/create", json=[vehicle(3), {**vehicle(4), "@context": core}], headers=LD
+    )
+    assert r.status == 207
+    assert (await r.json())["success"] == ["urn:ngsi-ld:Vehicle:4"]
+
+
+async def test_request_level_batch_errors(client: Client) -> None:
+    """A null item or a Link header with ld+json refuses the whole batch (TP 567_01, 003_09)."""
+    r = await client.post(f"{OPS}/create", json=[vehicle(1), None], headers=JSON)
+    await problem(r, 400, "BadRequestData")
+    assert await kv(client, 1) is None
+    link = '<https://example.org/c.jsonld>; rel="http://www.w3.org/ns/json-ld#context"'
+    r = await client.post(
+        f"{OPS}/create",
+        json=[vehicle(1)],
+        headers={"Content-Type": "application/ld+json", "Link": link},
+    )
+    await problem(r, 400, "BadRequestData")
+
+
+async def test_delete_body_needs_no_context(client: Client) -> None:
+    """TP 006: the delete body is an array of ids, even as application/ld+json."""
+    await client.post(f"{OPS}/create", json=[vehicle(1)], headers=JSON)
+    r = await client.post(
+        f"{OPS}/delete",
+        json=["urn:ngsi-ld:Vehicle:1", "urn:ngsi-ld:Vehicle:1"],
+        headers={"Content-Type": "application/ld+json"},
+    )
+    assert r.status == 207
+    body = await r.json()
+    assert body["success"] == ["urn:ngsi-ld:Vehicle:1"] and len(body["errors"]) == 1
+
+
+async def test_update_no_overwrite_reports_what_it_kept(client: Client) -> None:
+    """TP 005_02_03: new attributes are added, and the entity is reported (207)."""
+    await client.post(f"{OPS}/create", json=[vehicle(1)], headers=JSON)
+    r = await client.post(
+        f"{OPS}/update",
+        params={"options": "noOverwrite"},
+        json=[{"id": "urn:ngsi-ld:Vehicle:1", "speed": 9, "seats": 4}],
+        headers=JSON,
+    )
+    assert r.status == 207
+    assert (await kv(client, 1))["seats"] == 4 and (await kv(client, 1))["speed"] == 51
