@@ -47,6 +47,7 @@ async def _entities(request: web.Request) -> Any:
 
 
 @routes.get(TYPES)
+@routes.get(TYPES + "/")
 async def entity_types(request: web.Request) -> web.Response:
     """Retrieve Available Entity Types (clause 6.25.3.1): a list, or details of each."""
     media_type = response_media_type(request, geojson=False)
@@ -106,6 +107,7 @@ async def entity_type_info(request: web.Request) -> web.Response:
 
 
 @routes.get(ATTRIBUTES)
+@routes.get(ATTRIBUTES + "/")
 async def attributes(request: web.Request) -> web.Response:
     """Retrieve Available Attributes (clause 6.27.3.1)."""
     media_type = response_media_type(request, geojson=False)

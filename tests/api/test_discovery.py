@@ -58,3 +58,19 @@ async def test_attributes(client: Client) -> None:
     assert body["attributeTypes"] == ["Property"]
     assert body["typeNames"] == ["Building", "Shop"]
     await problem(await client.get("/ngsi-ld/v1/attributes/nope"), 404, "ResourceNotFound")
+
+
+async def test_discovery_by_expanded_iri_and_parameter_checks(client: Client) -> None:
+    """TP 024_02, 027_02: a percent-encoded IRI names a type or attribute; TP 577_01,
+    5710_01: parameters are checked before the lookup."""
+    await fill(client)
+    encoded = (D + "Building").replace(":", "%3A").replace("/", "%2F")
+    r = await client.get(f"/ngsi-ld/v1/types/{encoded}")
+    assert r.status == 200, await r.text()
+    assert (await r.json())["entityCount"] == 2
+    r = await client.get("/ngsi-ld/v1/types/", params={"details": "false"})
+    assert r.status == 200
+    r = await client.get("/ngsi-ld/v1/types/Building", params={"details": "true"})
+    await problem(r, 400, "InvalidRequest")
+    r = await client.get("/ngsi-ld/v1/attributes", params={"limit": "5"})
+    await problem(r, 400, "InvalidRequest")
