@@ -479,26 +479,29 @@ async def update_entity_attrs(request: web.Request) -> web.Response:
     return _update_result_response(result)
 
 
-def _scope_not_allowed(name: str) -> None:
+async def _attribute_request(
+    request: web.Request, *, merge_patch: bool
+) -> tuple[str, str, str, Body, str]:
+    """Entity id, attribute name and IRI, and the attribute payload (without @context)."""
+    check_params(request, frozenset({"type", "local"}))
+    entity_id = _entity_id(request)
+    name = _attr_name(request)
     if name == "scope":
         raise BadRequestData("'scope' is not an attribute: update it through PATCH .../attrs")
+    body = await read_body(request, merge_patch=merge_patch)
+    data = _object_body(body, f"The payload for attribute {name!r}")
+    data = {k: v for k, v in data.items() if k != "@context"}
+    if not data:
+        raise BadRequestData(f"The payload for attribute {name!r} is empty")
+    payload = Body(data, body.media_type, body.context, body.context_source)
+    return entity_id, name, body.context.expand(name), payload, now_iso()
 
 
 @routes.patch(ATTR)
 async def partial_attr_update(request: web.Request) -> web.Response:
     """Partial Attribute Update (clause 6.7.3.1)."""
-    check_params(request, frozenset({"type", "local"}))
-    entity_id = _entity_id(request)
-    name = _attr_name(request)
-    _scope_not_allowed(name)
-    body = await read_body(request, merge_patch=True)
-    now = now_iso()
-    data = _object_body(body, f"The payload for attribute {name!r}")
-    data = {k: v for k, v in data.items() if k != "@context"}
-    if not data:
-        raise BadRequestData(f"The payload for attribute {name!r} is empty")
-    iri = body.context.expand(name)
-    patch = parse_fragment({name: data}, body.context, now, partial=True)[iri]
+    entity_id, name, iri, body, now = await _attribute_request(request, merge_patch=True)
+    patch = parse_fragment({name: body.data}, body.context, now, partial=True)[iri]
     fast = partial_update(iri, patch[0], now) if len(patch) == 1 else None
     await _modify(
         request,
@@ -513,18 +516,8 @@ async def partial_attr_update(request: web.Request) -> web.Response:
 @routes.put(ATTR)
 async def replace_attribute(request: web.Request) -> web.Response:
     """Replace Attribute (clause 6.7.3.3)."""
-    check_params(request, frozenset({"type", "local"}))
-    entity_id = _entity_id(request)
-    name = _attr_name(request)
-    _scope_not_allowed(name)
-    body = await read_body(request)
-    now = now_iso()
-    data = _object_body(body, f"The payload for attribute {name!r}")
-    data = {k: v for k, v in data.items() if k != "@context"}
-    if not data:
-        raise BadRequestData(f"The payload for attribute {name!r} is empty")
-    iri = body.context.expand(name)
-    instances = parse_fragment({name: data}, body.context, now)[iri]
+    entity_id, name, iri, body, now = await _attribute_request(request, merge_patch=False)
+    instances = parse_fragment({name: body.data}, body.context, now)[iri]
     await _modify(
         request,
         entity_id,

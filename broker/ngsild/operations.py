@@ -8,6 +8,7 @@ and the caller gets the exact before/after pair (for notifications and validatio
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import BadRequestData, ResourceNotFound
@@ -77,6 +78,24 @@ def _remove(entity: Entity, iri: str, dataset_id: str | None) -> bool:
     return True
 
 
+def _apply(
+    entity: Entity, attrs: Attrs, combine: Callable[[Instance, Instance, str], Instance]
+) -> None:
+    """Apply instances by datasetId: NGSI-LD Null removes, a new one is added (whole), an
+    existing one is combined with the new one (replaced or merged)."""
+    for iri, instances in attrs.items():
+        for inst in instances:
+            if is_deletion(inst):
+                _remove(entity, iri, inst.get("datasetId"))
+                continue
+            current = entity["attrs"].setdefault(iri, [])
+            at = _find(current, inst.get("datasetId"))
+            if at < 0:
+                current.append(_complete(inst, iri))
+            else:
+                current[at] = combine(current[at], inst, iri)
+
+
 def append_attrs(
     entity: Entity,
     attrs: Attrs,
@@ -137,18 +156,8 @@ def update_attrs(
     """
     new = _copy(entity)
     result = UpdateResult()
-    for iri, instances in attrs.items():
-        for inst in instances:
-            if is_deletion(inst):
-                _remove(new, iri, inst.get("datasetId"))
-                continue
-            current = new["attrs"].setdefault(iri, [])
-            at = _find(current, inst.get("datasetId"))
-            if at < 0:
-                current.append(_complete(inst, iri))
-            else:
-                current[at] = _keep_created(_complete(inst, iri), current[at])
-        result.updated.append(iri)
+    _apply(new, attrs, lambda old, inst, iri: _keep_created(_complete(inst, iri), old))
+    result.updated.extend(attrs)
     if scope is not None:
         if "scope" in new:
             new["scope"] = scope
@@ -295,17 +304,7 @@ def merge_entity(
     """
     new = _copy(entity)
     _add_types(new, types)
-    for iri, instances in attrs.items():
-        for inst in instances:
-            if is_deletion(inst):
-                _remove(new, iri, inst.get("datasetId"))
-                continue
-            current = new["attrs"].setdefault(iri, [])
-            at = _find(current, inst.get("datasetId"))
-            if at < 0:
-                current.append(_complete(inst, iri))
-            else:
-                current[at] = _merge_instance(current[at], inst, now)
+    _apply(new, attrs, lambda old, inst, iri: _merge_instance(old, inst, now))
     if scope is not None:
         new["scope"] = scope
     new["modifiedAt"] = now
