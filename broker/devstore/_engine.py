@@ -1,0 +1,478 @@
+"""The storage engine: mongomock-ng's in-memory databases behind a small typed interface.
+
+mongomock-ng is untyped and mimics PyMongo's client API, so it is reached only from this
+module (as ``Any``) and everything else sees plain dicts. mongomock scans collections
+linearly; the broker's hot paths filter on a scalar ``_id``, so ``_FastCollection``
+answers those from the collection's documents dict (O(1)) and only checks the rest of
+the filter on that one document.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import bson
+from bson.codec_options import CodecOptions
+from bson.objectid import ObjectId
+
+from ._errors import CommandError
+
+__all__ = ["Document", "Engine", "UpdateOutcome", "bson_safe"]
+
+Document = dict[str, Any]
+
+_mongomock: Any = importlib.import_module("mongomock_ng")
+_collection_module: Any = importlib.import_module("mongomock_ng.collection")
+_filtering: Any = importlib.import_module("mongomock_ng.filtering")
+_helpers: Any = importlib.import_module("mongomock_ng.helpers")
+_aggregate: Any = importlib.import_module("mongomock_ng.aggregate")
+
+# How documents are held in the engine: dicts with naive UTC datetimes.
+_STORED: CodecOptions[dict[str, Any]] = CodecOptions(document_class=dict, tz_aware=False)
+_MISSING = object()
+_ID_INDEX = "_id_"
+
+
+def _is_fast_key(value: object) -> bool:
+    # Types whose dict lookup agrees with MongoDB equality. Excluded: bool (True == 1),
+    # float (NaN), datetimes (the engine truncates them), documents and binaries.
+    return type(value) is str or isinstance(value, ObjectId) or type(value) is int
+
+
+def _id_candidates(store: Any, flt: object) -> list[Any] | None:
+    """The stored documents whose ``_id`` can match flt, or None if flt has no usable _id."""
+    if not isinstance(flt, Mapping):
+        return None
+    value = flt.get("_id", _MISSING)
+    if value is _MISSING:
+        return None
+    documents = getattr(store, "_documents", None)
+    # TTL indexes expire documents during scans: leave those collections to mongomock.
+    if not isinstance(documents, dict) or getattr(store, "_ttl_indexes", True):
+        return None
+    keys: Iterable[Any]
+    if _is_fast_key(value):
+        keys = (value,)
+    elif isinstance(value, Mapping) and len(value) == 1:
+        ((operator, argument),) = value.items()
+        if operator == "$eq" and _is_fast_key(argument):
+            keys = (argument,)
+        elif (
+            operator == "$in"
+            and isinstance(argument, list)
+            and all(_is_fast_key(key) for key in argument)
+        ):
+            keys = dict.fromkeys(argument)
+        else:
+            return None
+    else:
+        return None
+    found = []
+    for key in keys:
+        doc = documents.get(key)
+        if doc is not None:
+            found.append(doc)
+    return found
+
+
+def _snapshot(doc: Document) -> Callable[[], None]:
+    """A way back to doc's current contents, restored in place (doc is the stored object)."""
+    try:
+        raw = bson.encode(doc)  # cheaper than a deep copy, and only decoded on failure
+    except Exception:
+        saved = _helpers._clone_document(doc)
+
+        def restore_copy() -> None:
+            doc.clear()
+            doc.update(saved)
+
+        return restore_copy
+
+    def restore() -> None:
+        doc.clear()
+        doc.update(bson.decode(raw, _STORED))
+
+    return restore
+
+
+class _FastCollection(_collection_module.Collection):  # type: ignore[misc]
+    """A mongomock collection with an O(1) path for ``_id`` filters, and atomic updates.
+
+    ``_iter_documents`` is where every read, update, delete and count of mongomock gets
+    its matching stored documents; for a scalar ``_id`` it returns what a full scan
+    would (still checked against the whole filter), in ``_id`` lookup order.
+
+    mongomock applies an update to the stored document in place and does not undo it
+    when the update then fails (e.g. a replacement that changes ``_id``, or ``$inc`` on
+    a string after a ``$set``); MongoDB leaves the document unchanged, and so do we.
+    """
+
+    def _iter_documents(self, filter: Any) -> Any:
+        candidates = _id_candidates(self._store, filter)
+        if candidates is None:
+            return super()._iter_documents(filter)
+        return (doc for doc in candidates if _filtering.filter_applies(filter, doc))
+
+    def _apply_update_document(
+        self, existing_document: Document, spec: Any, document: Any, was_insert: bool
+    ) -> None:
+        if was_insert:  # a new document, discarded anyway if this fails
+            super()._apply_update_document(existing_document, spec, document, was_insert)
+            return
+        restore = _snapshot(existing_document)
+        try:
+            super()._apply_update_document(existing_document, spec, document, was_insert)
+        except BaseException:
+            restore()
+            raise
+
+    def _apply_update_pipeline(
+        self, existing_document: Document, pipeline: Any, session: Any
+    ) -> None:
+        restore = _snapshot(existing_document)
+        try:
+            super()._apply_update_pipeline(existing_document, pipeline, session)
+        except BaseException:
+            restore()
+            raise
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateOutcome:
+    matched: int  # documents matched, plus the upserted one
+    modified: int
+    upserted: bool
+    upserted_id: Any = None
+
+
+def _copy(doc: Any) -> Document:
+    result: Document = _collection_module._copy_field(doc, dict)
+    return result
+
+
+def _naive_utc(value: Any) -> Any:
+    return _helpers.patch_datetime_awareness_in_document(value)
+
+
+def _index_keys(key: Mapping[str, Any]) -> list[tuple[str, int | str]]:
+    keys: list[tuple[str, int | str]] = []
+    for field, direction in key.items():
+        if isinstance(direction, str):
+            keys.append((field, direction))
+        elif isinstance(direction, int | float) and not isinstance(direction, bool):
+            keys.append((field, -1 if direction < 0 else 1))
+        else:
+            raise CommandError(67, f"Values in the index key pattern must be numbers: {field}")
+    if not keys:
+        raise CommandError(67, "Index keys cannot be empty.")
+    return keys
+
+
+def _count_pipeline(stages: list[Any]) -> tuple[int, int | None, Any, str] | None:
+    """(skip, limit, group _id, count field) if stages just count, as count_documents' do.
+
+    That is: optional ``$skip`` and ``$limit`` then ``{$group: {_id: <constant>, <field>:
+    {$sum: 1}}}``; anything else returns None.
+    """
+    skip, limit = 0, None
+    for stage in stages[:-1]:
+        ((operator, value),) = stage.items()
+        if type(value) is not int or operator not in ("$skip", "$limit"):
+            return None
+        if operator == "$limit":
+            if value <= 0:
+                return None
+            limit = value if limit is None else min(limit, value)
+        elif limit is None and value >= 0:
+            skip += value
+        else:
+            return None  # a negative $skip, or a $skip after a $limit
+    if not stages or "$group" not in stages[-1]:
+        return None
+    group = stages[-1]["$group"]
+    if not isinstance(group, Mapping) or len(group) != 2 or "_id" not in group:
+        return None
+    group_id = group["_id"]
+    if isinstance(group_id, Mapping | list) or (isinstance(group_id, str) and "$" in group_id):
+        return None
+    ((field, accumulator),) = ((k, v) for k, v in group.items() if k != "_id")
+    if accumulator != {"$sum": 1} or type(accumulator["$sum"]) is not int:
+        return None
+    return skip, limit, group_id, field
+
+
+def bson_safe(value: Any) -> Any:
+    """Replace mongomock's "missing" sentinel (e.g. in a duplicate key's keyValue) by null."""
+    if value is _collection_module.NOTHING:
+        return None
+    if isinstance(value, Mapping):
+        return {key: bson_safe(item) for key, item in value.items()}
+    return value
+
+
+class Engine:
+    """All databases of one dev store server."""
+
+    def __init__(self) -> None:
+        self._client: Any = _mongomock.MongoClient()
+        self._collections: dict[tuple[str, str], Any] = {}
+
+    # -- namespaces ------------------------------------------------------------------
+
+    def _database(self, db: str) -> Any:
+        return self._client.get_database(db)
+
+    def _collection(self, db: str, name: str) -> Any:
+        collection = self._collections.get((db, name))
+        if collection is None:
+            database = self._database(db)
+            database._ensure_valid_collection_name(name)
+            collection = _FastCollection(
+                database,
+                name,
+                _db_store=database._store,
+                codec_options=database.codec_options,
+                read_preference=database.read_preference,
+            )
+            # mongomock's own lookups ($lookup, $out, ...) then share the fast collection.
+            database._collection_accesses[name] = collection
+            self._collections[(db, name)] = collection
+        return collection
+
+    def check_namespace(self, db: str, name: str) -> None:
+        """Raise InvalidName for a collection name MongoDB would refuse."""
+        self._collection(db, name)
+
+    @staticmethod
+    def _keep(collection: Any) -> None:
+        # In MongoDB a collection exists from its first write until it is dropped, even
+        # once empty; mongomock forgets collections without documents or indexes.
+        collection._store.create()
+
+    def database_names(self) -> list[str]:
+        return list(self._client.list_database_names())
+
+    def drop_database(self, db: str) -> None:
+        self._client.drop_database(db)
+        # Forget the emptied stores too, so that many short-lived test databases do not
+        # pile up in memory.
+        self._client._store._databases.pop(db, None)
+        self._client._database_accesses.pop(db, None)
+        for key in [key for key in self._collections if key[0] == db]:
+            del self._collections[key]
+
+    def collection_names(self, db: str) -> list[str]:
+        if db not in self._client._store._databases:
+            return []
+        return list(self._database(db).list_collection_names())
+
+    def has_collection(self, db: str, name: str) -> bool:
+        databases = self._client._store._databases
+        return db in databases and name in databases[db]
+
+    def collection_options(self, db: str, name: str) -> Document:
+        return dict(self._collection(db, name).options())
+
+    def create_collection(self, db: str, name: str, options: Mapping[str, Any]) -> None:
+        if self.has_collection(db, name):
+            raise CommandError(48, f"Collection {db}.{name} already exists.")
+        self._collection(db, name)  # validates the name
+        self._database(db).create_collection(name, **options)
+
+    def drop_collection(self, db: str, name: str) -> int | None:
+        """Drop a collection; returns how many indexes it had, None if it did not exist."""
+        if not self.has_collection(db, name):
+            return None
+        count = len(self.indexes(db, name) or ())
+        self._database(db).drop_collection(name)
+        return count
+
+    def rename_collection(self, db: str, name: str, new_name: str, drop_target: bool) -> None:
+        self._collection(db, new_name)  # validates the new name
+        self._database(db).rename_collection(name, new_name, dropTarget=drop_target)
+
+    # -- indexes -----------------------------------------------------------------------
+
+    def indexes(self, db: str, name: str) -> list[Document] | None:
+        if not self.has_collection(db, name):
+            return None
+        return [dict(index) for index in self._collection(db, name).list_indexes()]
+
+    def create_index(self, db: str, name: str, spec: Mapping[str, Any]) -> bool:
+        """Create one index from a createIndexes entry; False if it already existed."""
+        key = spec.get("key")
+        if not isinstance(key, Mapping):
+            raise CommandError(9, "Error in specification: the 'key' field must be a document")
+        keys = _index_keys(key)
+        index_name = spec.get("name")
+        if index_name is None:
+            index_name = _helpers.gen_index_name(keys)
+        if not isinstance(index_name, str) or not index_name:
+            raise CommandError(9, "Error in specification: the 'name' field must be a string")
+        collection = self._collection(db, name)
+        if keys == [("_id", 1)]:
+            if index_name != _ID_INDEX:
+                raise CommandError(85, f"Index already exists with a different name: {_ID_INDEX}")
+            existed = self.has_collection(db, name)
+            self._keep(collection)
+            return not existed
+        options: dict[str, Any] = {}
+        for option in ("unique", "sparse"):
+            if spec.get(option):
+                options[option] = True
+        for option in ("expireAfterSeconds", "partialFilterExpression"):
+            if spec.get(option) is not None:
+                options[option] = spec[option]
+        for existing in self.indexes(db, name) or ():
+            same_key = list(existing["key"].items()) == keys
+            if existing["name"] == index_name:
+                if not same_key:
+                    raise CommandError(
+                        86,
+                        "An existing index has the same name as the requested index "
+                        f"but a different key: {index_name}",
+                    )
+                existing_options = {
+                    option: value
+                    for option, value in existing.items()
+                    if option not in ("key", "name", "v")
+                }
+                if existing_options != options:
+                    raise CommandError(
+                        85,
+                        "An existing index has the same name as the requested index "
+                        f"but different options: {index_name}",
+                    )
+                return False
+            if same_key:
+                raise CommandError(
+                    85, f"Index already exists with a different name: {existing['name']}"
+                )
+        collection.create_index(keys, name=index_name, **options)
+        self._keep(collection)
+        return True
+
+    def drop_index(self, db: str, name: str, index_name: str) -> None:
+        self._collection(db, name).drop_index(index_name)
+
+    # -- reads -------------------------------------------------------------------------
+
+    def matches(self, flt: Mapping[str, Any], doc: Mapping[str, Any]) -> bool:
+        return bool(_filtering.filter_applies(flt, doc))
+
+    def find(
+        self,
+        db: str,
+        name: str,
+        flt: Mapping[str, Any],
+        sort: Mapping[str, Any] | None = None,
+        projection: Mapping[str, Any] | None = None,
+    ) -> Iterator[Document]:
+        """Matching documents (copies), lazily: only what is consumed gets copied."""
+        collection = self._collection(db, name)
+        spec = _naive_utc(flt)
+        sort_items = list(sort.items()) if sort else None
+        fields = dict(projection) if projection else None
+        documents: Iterator[Document] = collection._get_dataset(spec, sort_items, fields, dict)
+        return documents
+
+    def project(
+        self, db: str, name: str, doc: Document, projection: Mapping[str, Any] | None
+    ) -> Document:
+        if not projection:
+            return doc
+        result: Document = self._collection(db, name)._copy_only_fields(doc, dict(projection), dict)
+        return result
+
+    def count(self, db: str, name: str, flt: Mapping[str, Any]) -> int:
+        collection = self._collection(db, name)
+        if not flt:  # estimated_document_count: no need to look at the documents
+            return len(collection._store)
+        return sum(1 for _ in collection._iter_documents(_naive_utc(flt)))
+
+    def distinct(self, db: str, name: str, key: str, flt: Mapping[str, Any]) -> list[Any]:
+        return list(self._collection(db, name).distinct(key, dict(flt)))
+
+    def aggregate(self, db: str, name: str, pipeline: list[Any]) -> Iterator[Document]:
+        for stage in pipeline:
+            if not isinstance(stage, Mapping) or len(stage) != 1:
+                raise CommandError(
+                    40323, "A pipeline stage specification object must contain exactly one field."
+                )
+            (stage_name,) = stage
+            if stage_name not in _aggregate._PIPELINE_HANDLERS:
+                raise CommandError(40324, f"Unrecognized pipeline stage name: '{stage_name}'")
+        collection = self._collection(db, name)
+        spec: Any = {}
+        if pipeline and "$match" in pipeline[0]:
+            spec = _naive_utc(pipeline[0]["$match"])
+            if not isinstance(spec, Mapping):
+                raise CommandError(15959, "the match filter must be an expression in an object")
+            pipeline = pipeline[1:]
+        counted = _count_pipeline(pipeline)
+        if counted is not None:
+            # count_documents' pipeline: count the matches without copying them.
+            skip, limit, group_id, field = counted
+            n = max(sum(1 for _ in collection._iter_documents(spec)) - skip, 0)
+            n = n if limit is None else min(n, limit)
+            return iter([{"_id": group_id, field: n}] if n else [])
+        # Filter before copying (and through the _id fast path): the same result as
+        # mongomock's copy-everything-then-$match.
+        docs = [_copy(doc) for doc in collection._iter_documents(spec)]
+        result: Iterator[Document] = iter(
+            _aggregate.process_pipeline(docs, collection.database, pipeline, None)
+        )
+        return result
+
+    # -- writes ------------------------------------------------------------------------
+
+    def insert(self, db: str, name: str, doc: Document) -> None:
+        collection = self._collection(db, name)
+        collection.insert_one(doc)
+        self._keep(collection)
+
+    def update(
+        self,
+        db: str,
+        name: str,
+        flt: Mapping[str, Any],
+        update: Document | list[Any],
+        *,
+        multi: bool = False,
+        upsert: bool = False,
+        array_filters: list[Any] | None = None,
+    ) -> UpdateOutcome:
+        collection = self._collection(db, name)
+        is_replacement = isinstance(update, dict) and not (
+            update and next(iter(update)).startswith("$")
+        )
+        if is_replacement:
+            if multi:
+                raise CommandError(9, "multi update is not supported for replacement-style update")
+            result = collection.replace_one(dict(flt), update, upsert=upsert)
+        elif multi:
+            result = collection.update_many(
+                dict(flt), update, upsert=upsert, array_filters=array_filters
+            )
+        else:
+            result = collection.update_one(
+                dict(flt), update, upsert=upsert, array_filters=array_filters
+            )
+        raw = result.raw_result
+        upserted = raw.get("upserted") is not None
+        if upserted:
+            self._keep(collection)
+        return UpdateOutcome(
+            matched=int(raw.get("n") or 0),
+            modified=int(raw.get("nModified") or 0),
+            upserted=upserted,
+            upserted_id=raw.get("upserted"),
+        )
+
+    def delete(self, db: str, name: str, flt: Mapping[str, Any], *, multi: bool) -> int:
+        collection = self._collection(db, name)
+        result = collection.delete_many(dict(flt)) if multi else collection.delete_one(dict(flt))
+        return int(result.deleted_count)
