@@ -7,12 +7,13 @@ from typing import Any
 Client = Any
 
 
-async def test_version(client: Client) -> None:
+async def test_version(client: Client, uses_devstore: bool) -> None:
     r = await client.get("/version")
     body = await r.json()
     assert r.status == 200
     assert body["name"] == "kaido"
-    assert body["store"]["kind"] in ("mongodb", "kaido dev store (in memory)")
+    expected = "kaido dev store (in memory)" if uses_devstore else "mongodb"
+    assert body["store"]["kind"] == expected
 
 
 async def test_health(client: Client) -> None:
