@@ -26,7 +26,8 @@ async def version(request: web.Request) -> web.Response:
     try:
         info = await store.server_info()
         store_info = {
-            "kind": (info.get("kaidoDevStore") and "kaido dev store (in memory)") or "mongodb",
+            # The dev store says what it is in buildInfo; anything else is a MongoDB server.
+            "kind": "kaido dev store (in memory)" if "kaidoDevstore" in info else "mongodb",
             "version": info.get("version"),
         }
     except Exception as err:  # the store being down must not hide the broker's version
