@@ -35,9 +35,11 @@ def mongo_uri() -> Iterator[str]:
         devstore.stop()
 
 
-@pytest.fixture
-def uses_devstore() -> bool:
-    return not os.environ.get("MONGO_URI")
+@pytest.fixture(scope="session")
+def uses_devstore(mongo_uri: str) -> bool:
+    """True when the store is the project's dev store (it says so in buildInfo)."""
+    with MongoClient(mongo_uri) as client:
+        return "kaidoDevstore" in client.admin.command("buildInfo")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from ..ngsild.datetimes import now_iso
 from ..ngsild.errors import NonexistentTenant
 from ..settings import Settings
 from ..store import Store, connect
-from . import batch, discovery, entities, jsonld_contexts, system
+from . import batch, discovery, entities, jsonld_contexts, query, subscriptions, system
 from .keys import CHANGES, CONTEXTS, SETTINGS, STARTED, STARTED_AT, STORE
 from .ldcontext import ContextResolver
 from .middleware import protocol_middleware
@@ -54,9 +54,13 @@ def create_app(settings: Settings, mongo_uri: str) -> web.Application:
         await store.close()
 
     app.cleanup_ctx.append(lifetime)
+    # Subscriptions: the notifier starts after the store and stops before it.
+    app.cleanup_ctx.append(subscriptions.notifier_lifetime)
     app.add_routes(system.routes)
     app.add_routes(entities.routes)
+    app.add_routes(query.routes)
     app.add_routes(batch.routes)
     app.add_routes(discovery.routes)
     app.add_routes(jsonld_contexts.routes)
+    app.add_routes(subscriptions.routes)
     return app

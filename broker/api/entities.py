@@ -6,7 +6,6 @@ parameters, the ids in the URL, then the tenant and the body, and only then the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -35,13 +34,15 @@ from ..ngsild.parse import (
     parse_scope,
     parse_types,
 )
-from ..ngsild.render import RenderOptions, render_entity
+from ..ngsild.render import render_entity
 from ..ngsild.uris import check_uri
-from ..store import EntityQuery, EntityStore, Store
+from ..store import EntityStore, Store
 from ..store.updates import FastUpdate, partial_update, replace_instances
-from .geojson import feature, feature_collection
-from .keys import CHANGES, SETTINGS, STORE
+from .geojson import feature
+from .keys import CHANGES, STORE
 from .negotiation import GEOJSON, JSON, JSONLD, response_media_type
+from .query import query_entities
+from .rendering import not_yet, prefer_json, render_options, with_context
 from .requests import (
     Body,
     check_params,
@@ -49,9 +50,8 @@ from .requests import (
     read_body,
     request_context,
     tenant,
-    want_format,
 )
-from .responses import context_value, payload_response
+from .responses import payload_response
 
 __all__ = ["routes"]
 
@@ -65,40 +65,6 @@ _RETRIEVE_PARAMS = frozenset(
     {"attrs", "options", "format", "lang", "type", "geometryProperty", "local", "pick", "omit"}
 )
 _RETRIEVE_OPTIONS = frozenset({"keyValues", "simplified", "concise", "normalized", "sysAttrs"})
-_QUERY_PARAMS = frozenset(
-    {
-        "type",
-        "id",
-        "idPattern",
-        "attrs",
-        "q",
-        "georel",
-        "geometry",
-        "coordinates",
-        "geoproperty",
-        "geometryProperty",
-        "limit",
-        "offset",
-        "count",
-        "options",
-        "format",
-        "lang",
-        "local",
-        "csf",
-        "scopeQ",
-        "pick",
-        "omit",
-        "datasetId",
-        "expandValues",
-        "join",
-        "joinLevel",
-        "entityMap",
-        "orderBy",
-        "orderFrom",
-        "collation",
-    }
-)
-_NOT_YET = ("q", "georel", "scopeQ", "csf", "pick", "omit", "join", "datasetId", "orderBy")
 
 
 def _store(request: web.Request) -> Store:
@@ -124,25 +90,6 @@ def _object_body(body: Body, what: str) -> dict[str, Any]:
         raise BadRequestData(f"{what} must be a JSON object")
     data: dict[str, Any] = body.data
     return data
-
-
-def _attrs_param(request: web.Request, ctx: Context) -> list[str] | None:
-    raw = request.query.getall("attrs", [])
-    if not raw:
-        return None
-    names = [n.strip() for chunk in raw for n in chunk.split(",") if n.strip()]
-    for name in names:
-        check_attribute_name(name)
-    return [ctx.expand(n) for n in names]
-
-
-def _render_options(request: web.Request, ctx: Context, opts: set[str]) -> RenderOptions:
-    return RenderOptions(
-        format=want_format(request, opts),
-        sys_attrs="sysAttrs" in opts,
-        attrs=_attrs_param(request, ctx),
-        lang=request.query.get("lang"),
-    )
 
 
 def _type_selector(request: web.Request, ctx: Context) -> list[str] | None:
@@ -183,15 +130,6 @@ def _update_result_response(result: UpdateResult) -> web.Response:
     return payload_response(body, JSON, None, status=207)
 
 
-def _with_context(data: dict[str, Any], source: object) -> dict[str, Any]:
-    data["@context"] = context_value(source)
-    return data
-
-
-def _prefer_json(request: web.Request) -> bool:
-    return "body=json" in request.headers.get("Prefer", "")
-
-
 # -- create, retrieve, query --------------------------------------------------------------
 
 
@@ -218,11 +156,11 @@ async def retrieve_entity(request: web.Request) -> web.StreamResponse:
     opts = options(request, _RETRIEVE_OPTIONS)
     entity_id = _entity_id(request)
     ctx, source = await request_context(request)
-    render = _render_options(request, ctx, opts)
+    render = render_options(request, ctx, opts)
     if "geometryProperty" in request.query and media_type != GEOJSON:
         raise BadRequestData("geometryProperty applies only to Accept: application/geo+json")
     types = _type_selector(request, ctx)
-    _not_yet(request, ("pick", "omit"))
+    not_yet(request, ("pick", "omit"))
     store = await _store(request).entities(tenant(request))
     entity = await store.get(entity_id)
     if entity is None:
@@ -234,97 +172,13 @@ async def retrieve_entity(request: web.Request) -> web.StreamResponse:
     if media_type == GEOJSON:
         geo = ctx.expand(request.query.get("geometryProperty", "location"))
         out = feature(entity, ctx, render, geo)
-        if _prefer_json(request):
+        if prefer_json(request):
             return payload_response(out, GEOJSON, source, link=True)
-        return payload_response(_with_context(out, source), GEOJSON, source)
+        return payload_response(with_context(out, source), GEOJSON, source)
     out = render_entity(entity, ctx, render)
     if media_type == JSONLD:
-        _with_context(out, source)
+        with_context(out, source)
     return payload_response(out, media_type, source)
-
-
-def _int_param(request: web.Request, name: str, default: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not re.fullmatch(r"\d{1,9}", raw):
-        raise BadRequestData(f"{name} must be a non-negative integer, got {raw!r}")
-    return int(raw)
-
-
-def _not_yet(request: web.Request, names: tuple[str, ...]) -> None:
-    for name in names:
-        if name in request.query:
-            raise web.HTTPNotImplemented(
-                text=f"The query parameter {name!r} is not implemented yet in this broker"
-            )
-
-
-@routes.get(BASE)
-@routes.get(BASE + "/")
-async def query_entities(request: web.Request) -> web.Response:
-    """Query Entities (clause 6.4.3.2): type, id, idPattern, attrs, pagination and count."""
-    media_type = response_media_type(request)
-    check_params(request, _QUERY_PARAMS)
-    opts = options(request, _RETRIEVE_OPTIONS)
-    ctx, source = await request_context(request)
-    render = _render_options(request, ctx, opts)
-    if "geometryProperty" in request.query and media_type != GEOJSON:
-        raise BadRequestData("geometryProperty applies only to Accept: application/geo+json")
-    types_raw = request.query.get("type")
-    types = None
-    if types_raw and types_raw != "*":
-        types = parse_types([t for t in types_raw.split(",") if t], ctx)
-    ids_raw = request.query.get("id")
-    ids = [i.strip() for i in ids_raw.split(",") if i.strip()] if ids_raw else None
-    for i in ids or ():
-        check_uri(i, "An entity id in 'id'")
-    pattern = request.query.get("idPattern")
-    if pattern is not None:
-        try:
-            re.compile(pattern)
-        except re.error as err:
-            raise BadRequestData(f"idPattern is not a valid regular expression: {err}") from None
-    local = request.query.get("local") == "true"
-    if not (
-        types_raw or render.attrs or local or "q" in request.query or "georel" in request.query
-    ):
-        raise BadRequestData(
-            "Query Entities needs at least one of type, attrs, q or georel (clause 5.7.2), "
-            "or local=true"
-        )
-    _not_yet(request, _NOT_YET)
-    settings = request.app[SETTINGS]
-    limit = _int_param(request, "limit", 20)
-    if limit > settings.max_limit:
-        raise BadRequestData(f"limit {limit} is over the maximum of {settings.max_limit}")
-    count = request.query.get("count")
-    if count not in (None, "true", "false"):
-        raise BadRequestData(f"count must be true or false, got {count!r}")
-    query = EntityQuery(
-        types=types,
-        ids=ids,
-        id_pattern=pattern,
-        attrs=render.attrs,
-        limit=limit,
-        offset=_int_param(request, "offset", 0),
-        count=count == "true",
-    )
-    store = await _store(request).entities(tenant(request))
-    entities, total = await store.query(query)
-    headers = {"NGSILD-Results-Count": str(total)} if total is not None else None
-    if media_type == GEOJSON:
-        geo = ctx.expand(request.query.get("geometryProperty", "location"))
-        collection = feature_collection(entities, ctx, render, geo)
-        if _prefer_json(request):
-            return payload_response(collection, GEOJSON, source, headers=headers, link=True)
-        _with_context(collection, source)
-        return payload_response(collection, GEOJSON, source, headers=headers)
-    out: list[dict[str, Any]] = [render_entity(e, ctx, render) for e in entities]
-    if media_type == JSONLD:
-        for item in out:
-            _with_context(item, source)
-    return payload_response(out, media_type, source, headers=headers)
 
 
 # -- whole-entity updates -----------------------------------------------------------------

@@ -22,6 +22,7 @@ __all__ = [
     "options",
     "read_batch_body",
     "read_body",
+    "read_json",
     "request_context",
     "tenant",
     "want_format",
@@ -106,7 +107,8 @@ async def request_context(request: web.Request) -> tuple[Context, object]:
     return await resolver.resolve(url, tenant(request)), url
 
 
-async def _json(request: web.Request) -> Any:
+async def read_json(request: web.Request) -> Any:
+    """The body as JSON: InvalidRequest if it is empty or not JSON."""
     raw = await request.read()
     if not raw.strip():
         raise InvalidRequest("The request body is empty: a JSON payload is required")
@@ -147,7 +149,7 @@ async def read_batch_body(request: web.Request) -> Body:
 async def read_body(request: web.Request, *, merge_patch: bool = False) -> Body:
     """Parse the JSON body and find its @context (Link header or '@context' member)."""
     media_type = body_media_type(request, merge_patch=merge_patch)
-    data = await _json(request)
+    data = await read_json(request)
     resolver: ContextResolver = request.app[CONTEXTS]
     link = link_context_url(request)
     if media_type == JSONLD:

@@ -7,10 +7,18 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from .contexts import ContextStore
-from .entities import EntityQuery, EntityStore
+from .entities import EntityQuery, EntityStore, Selector
 from .tenants import TenantDirectory
 
-__all__ = ["ContextStore", "EntityQuery", "EntityStore", "Store", "TenantDirectory", "connect"]
+__all__ = [
+    "ContextStore",
+    "EntityQuery",
+    "EntityStore",
+    "Selector",
+    "Store",
+    "TenantDirectory",
+    "connect",
+]
 
 
 def connect(uri: str) -> AsyncMongoClient[dict[str, Any]]:

@@ -10,7 +10,6 @@ both the old and the new entity (for notifications and validation).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -20,25 +19,38 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from ..ngsild.errors import AlreadyExists, InternalError, ResourceNotFound
+from ..ngsild.geoquery import GeoQuery
 from ..ngsild.model import Entity
+from ..ngsild.q import QueryNode, TypeExpr
 from .documents import from_document, to_document
+from .filters import q_filter, type_filter
 from .geo import geo_attribute_names
+from .geofilters import geo_filter
 from .indexes import ENTITIES, ensure_geo_index
 
-__all__ = ["MAX_RETRIES", "EntityQuery", "EntityStore"]
+__all__ = ["MAX_RETRIES", "EntityQuery", "EntityStore", "Selector"]
 
 T = TypeVar("T")
 MAX_RETRIES = 50
 
 
 @dataclass(frozen=True, slots=True)
+class Selector:
+    """An EntitySelector (clause 5.2.33): ids, or an id pattern, of some types."""
+
+    types: TypeExpr | None = None
+    ids: Sequence[str] | None = None
+    id_pattern: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EntityQuery:
     """The filters of Query Entities that the store evaluates (clause 5.7.2)."""
 
-    types: Sequence[str] | None = None
-    ids: Sequence[str] | None = None
-    id_pattern: str | None = None
+    selectors: Sequence[Selector] = ()
     attrs: Collection[str] | None = None
+    q: QueryNode | None = None
+    geo: GeoQuery | None = None
     limit: int = 20
     offset: int = 0
     count: bool = False
@@ -125,17 +137,36 @@ class EntityStore:
         await self.index_geo(new)
         return old, new, result
 
+    @staticmethod
+    def _selector_filter(selector: Selector) -> dict[str, Any]:
+        parts: list[dict[str, Any]] = []
+        if selector.types is not None:
+            parts.append(type_filter(selector.types))
+        if selector.ids:
+            parts.append({"_id": {"$in": list(selector.ids)}})
+        elif selector.id_pattern:
+            # An id list wins over a pattern (clause 5.2.33).
+            parts.append({"_id": {"$regex": selector.id_pattern}})
+        return parts[0] if len(parts) == 1 else {"$and": parts} if parts else {}
+
     def _filter(self, query: EntityQuery) -> dict[str, Any]:
-        flt: dict[str, Any] = {}
-        if query.types:
-            flt["type"] = {"$in": list(query.types)}
-        if query.ids:
-            flt["_id"] = {"$in": list(query.ids)}
-        if query.id_pattern:
-            flt.setdefault("$and", []).append({"_id": {"$regex": query.id_pattern}})
+        """One MongoDB filter for the whole query: the store does all the filtering."""
+        parts: list[dict[str, Any]] = []
+        selectors = [self._selector_filter(s) for s in query.selectors]
+        selectors = [s for s in selectors if s]
+        if len(selectors) == 1:
+            parts.append(selectors[0])
+        elif selectors:
+            parts.append({"$or": selectors})
         if query.attrs:
-            flt["attrNames"] = {"$in": list(query.attrs)}
-        return flt
+            parts.append({"attrNames": {"$in": list(query.attrs)}})
+        if query.q is not None:
+            parts.append(q_filter(query.q))
+        if query.geo is not None:
+            parts.append(geo_filter(query.geo))
+        if not parts:
+            return {}
+        return parts[0] if len(parts) == 1 else {"$and": parts}
 
     async def query(self, query: EntityQuery) -> tuple[list[Entity], int | None]:
         flt = self._filter(query)
@@ -149,7 +180,3 @@ class EntityStore:
             .limit(query.limit)
         )
         return [from_document(doc) async for doc in cursor], total
-
-    @staticmethod
-    def check_pattern(pattern: str) -> None:
-        re.compile(pattern)

@@ -85,3 +85,97 @@ async def test_query_geojson(client: Client) -> None:
     body = await r.json()
     assert body["type"] == "FeatureCollection"
     assert body["features"][0]["geometry"] == point
+
+
+async def cars(client: Client) -> None:
+    nara = [135.8048, 34.6851]
+    for n, (speed, brand, lon) in enumerate(
+        [(10, "Mazda", 135.805), (60, "Toyota", 135.81), (120, "Honda", 135.9)]
+    ):
+        body = {
+            "id": f"urn:ngsi-ld:Car:{n}",
+            "type": "Car",
+            "speed": {"type": "Property", "value": speed, "observedAt": f"2026-11-2{n}T00:00:00Z"},
+            "brand": brand,
+            "owner": {"type": "Relationship", "object": f"urn:ngsi-ld:Person:{n % 2}"},
+            "location": {
+                "type": "GeoProperty",
+                "value": {"type": "Point", "coordinates": [lon, nara[1]]},
+            },
+        }
+        r = await client.post(ENTITIES, json=body, headers=JSON)
+        assert r.status == 201, await r.text()
+
+
+async def test_q_over_http(client: Client) -> None:
+    """Clause 4.9: the q language, filtered by the store."""
+    await cars(client)
+    assert await ids(client, type="Car", q="speed>50") == ["urn:ngsi-ld:Car:1", "urn:ngsi-ld:Car:2"]
+    assert await ids(client, type="Car", q='brand=="Mazda"|speed>=120') == [
+        "urn:ngsi-ld:Car:0",
+        "urn:ngsi-ld:Car:2",
+    ]
+    assert await ids(client, type="Car", q="speed==50..70;owner==urn:ngsi-ld:Person:1") == [
+        "urn:ngsi-ld:Car:1"
+    ]
+    assert await ids(client, q="brand~=^To") == ["urn:ngsi-ld:Car:1"]
+    r = await client.get(ENTITIES, params={"type": "Car", "q": "speed>"})
+    body = await problem(r, 400, "BadRequestData")
+    assert "position" in body["detail"]
+
+
+async def test_geo_query_over_http(client: Client) -> None:
+    """Clause 4.10: near with maxDistance, within a polygon."""
+    await cars(client)
+    near = await ids(
+        client,
+        type="Car",
+        georel="near;maxDistance==1000",
+        geometry="Point",
+        coordinates="[135.8048,34.6851]",
+    )
+    assert near == ["urn:ngsi-ld:Car:0", "urn:ngsi-ld:Car:1"]
+    polygon = "[[[135.8,34.6],[135.85,34.6],[135.85,34.7],[135.8,34.7],[135.8,34.6]]]"
+    within = await ids(client, type="Car", georel="within", geometry="Polygon", coordinates=polygon)
+    assert within == ["urn:ngsi-ld:Car:0", "urn:ngsi-ld:Car:1"]
+    r = await client.get(
+        ENTITIES,
+        params={
+            "type": "Car",
+            "georel": "near;maxDistance==0",
+            "geometry": "Point",
+            "coordinates": "[1,2]",
+        },
+    )
+    await problem(r, 400, "BadRequestData")
+
+
+async def test_query_by_post(client: Client) -> None:
+    """Clause 6.23.3.1: the same query as a Query body."""
+    await cars(client)
+    query = {"type": "Query", "entities": [{"type": "Car"}], "q": "speed<100"}
+    r = await client.post("/ngsi-ld/v1/entityOperations/query", json=query, headers=JSON)
+    assert r.status == 200, await r.text()
+    assert [e["id"] for e in await r.json()] == ["urn:ngsi-ld:Car:0", "urn:ngsi-ld:Car:1"]
+    query = {
+        "type": "Query",
+        "entities": [{"type": "Car", "id": ["urn:ngsi-ld:Car:2"]}],
+        "attrs": ["brand"],
+    }
+    r = await client.post(
+        "/ngsi-ld/v1/entityOperations/query",
+        params={"options": "keyValues"},
+        json=query,
+        headers=JSON,
+    )
+    assert await r.json() == [{"id": "urn:ngsi-ld:Car:2", "type": "Car", "brand": "Honda"}]
+    for bad in (
+        {"type": "NotQuery", "entities": [{"type": "Car"}]},
+        {"type": "Query", "entities": []},
+        {"type": "Query", "entities": [{"id": "urn:ngsi-ld:Car:1"}]},
+        {"type": "Query", "attrs": []},
+        {"type": "Query", "q": 42},
+        {"type": "Query", "entities": [{"type": "Car"}], "temporalQ": {"timerel": "after"}},
+    ):
+        r = await client.post("/ngsi-ld/v1/entityOperations/query", json=bad, headers=JSON)
+        await problem(r, 400, "BadRequestData")

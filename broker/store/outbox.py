@@ -1,0 +1,171 @@
+"""The notification outbox of one tenant: notifications are stored before they are sent.
+
+A write's notifications are inserted here before the write's response goes out, so a
+crash or a restart loses none of them. Workers of any broker process claim items with a
+lease (``owner``, ``leaseUntil``), send them, and delete them on success; a failed item
+gets a later ``due`` and is retried, and after the last attempt it is kept with
+``state: "dead"`` for an operator to look at (and re-queue by setting it back to
+``pending``). An item whose lease ran out (its process died) is claimed again.
+
+Order: items with the same ``key`` (subscription + entity) are sent one after the other in
+``seq`` order: an item is only claimed when no pending item of its key comes before it.
+
+Document::
+
+    {"_id": notification id, "subscriptionId", "key", "seq", "state": "pending"|"dead",
+     "due", "leaseUntil", "owner", "attempts", "lastError"?, "endpoint", "context": JSON text,
+     "body": JSON bytes of the notification, "createdAt"}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ..ngsild.datetimes import now_iso
+from ..ngsild.notification import Delivery
+
+__all__ = ["OUTBOX", "OutboxStore"]
+
+OUTBOX = "notificationOutbox"
+_indexed: set[str] = set()
+
+
+def _document(delivery: Delivery, now: str) -> dict[str, Any]:
+    return {
+        "_id": delivery.id,
+        "subscriptionId": delivery.subscription_id,
+        "key": delivery.key,
+        "seq": delivery.seq,
+        "state": "pending",
+        "due": now,
+        "leaseUntil": "",
+        "owner": None,
+        "attempts": delivery.attempts,
+        "endpoint": delivery.endpoint,
+        "context": orjson.dumps(delivery.context).decode(),
+        "body": orjson.dumps(delivery.notification),
+        "createdAt": now,
+    }
+
+
+def _delivery(doc: dict[str, Any], tenant: str | None) -> Delivery:
+    return Delivery(
+        id=doc["_id"],
+        tenant=tenant,
+        subscription_id=doc["subscriptionId"],
+        key=doc["key"],
+        seq=doc["seq"],
+        endpoint=doc["endpoint"],
+        context=orjson.loads(doc["context"]),
+        notification=orjson.loads(doc["body"]),
+        attempts=doc.get("attempts", 0),
+    )
+
+
+class OutboxStore:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], tenant: str | None) -> None:
+        self.db = db
+        self.tenant = tenant
+        self.collection = db[OUTBOX]
+
+    async def ensure_indexes(self) -> None:
+        if self.db.name in _indexed:
+            return
+        await self.collection.create_indexes(
+            [
+                IndexModel([("state", ASCENDING), ("due", ASCENDING)], name="state_due"),
+                IndexModel([("key", ASCENDING), ("seq", ASCENDING)], name="key_seq"),
+                IndexModel([("subscriptionId", ASCENDING)], name="subscriptionId"),
+                IndexModel([("owner", ASCENDING)], name="owner"),
+            ]
+        )
+        _indexed.add(self.db.name)
+
+    async def enqueue(self, deliveries: Sequence[Delivery]) -> None:
+        await self.ensure_indexes()
+        now = now_iso()
+        await self.collection.insert_many([_document(d, now) for d in deliveries], ordered=True)
+
+    async def claim(self, owner: str, now: str, lease_until: str, limit: int) -> list[Delivery]:
+        """Lease up to limit due items, at most one per key and only the first of its key."""
+        cursor = (
+            self.collection.find(
+                {"state": "pending", "due": {"$lte": now}, "leaseUntil": {"$lte": now}},
+                {"_id": 1, "key": 1, "seq": 1, "leaseUntil": 1},
+            )
+            .sort([("seq", ASCENDING)])
+            .limit(limit * 4)
+        )
+        seen: set[str] = set()
+        claimed: list[Delivery] = []
+        async for candidate in cursor:
+            key = candidate["key"]
+            if key in seen:
+                continue
+            seen.add(key)
+            earlier = await self.collection.find_one(
+                {"key": key, "state": "pending", "seq": {"$lt": candidate["seq"]}},
+                {"due": 1},
+            )
+            if earlier is not None:
+                continue  # its key is waiting for an earlier item (order per key)
+            doc = await self.collection.find_one_and_update(
+                {"_id": candidate["_id"], "leaseUntil": candidate["leaseUntil"]},
+                {"$set": {"leaseUntil": lease_until, "owner": owner}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc is not None:
+                claimed.append(_delivery(doc, self.tenant))
+                if len(claimed) >= limit:
+                    break
+        return claimed
+
+    async def delivered(self, item_id: str, owner: str) -> None:
+        await self.collection.delete_one({"_id": item_id, "owner": owner})
+
+    async def retry(self, item_id: str, owner: str, due: str, attempts: int, error: str) -> None:
+        await self.collection.update_one(
+            {"_id": item_id, "owner": owner},
+            {
+                "$set": {
+                    "due": due,
+                    "leaseUntil": "",
+                    "owner": None,
+                    "attempts": attempts,
+                    "lastError": error,
+                }
+            },
+        )
+
+    async def dead(self, item_id: str, owner: str, attempts: int, error: str) -> None:
+        await self.collection.update_one(
+            {"_id": item_id, "owner": owner},
+            {
+                "$set": {
+                    "state": "dead",
+                    "leaseUntil": "",
+                    "owner": None,
+                    "attempts": attempts,
+                    "lastError": error,
+                    "deadAt": now_iso(),
+                }
+            },
+        )
+
+    async def release(self, owner: str) -> None:
+        """Give back the items a stopping worker holds, so others take them at once."""
+        await self.collection.update_many(
+            {"owner": owner, "state": "pending"}, {"$set": {"leaseUntil": "", "owner": None}}
+        )
+
+    async def purge(self, subscription_id: str) -> None:
+        """Drop the pending items of a deleted subscription."""
+        await self.collection.delete_many({"subscriptionId": subscription_id, "state": "pending"})
+
+    async def count(self, state: str = "pending") -> int:
+        return await self.collection.count_documents({"state": state})

@@ -1,0 +1,273 @@
+"""Subscriptions of one tenant, and the notifier's view of all tenants' stores.
+
+One document per subscription in the tenant's ``subscriptions`` collection::
+
+    {"_id": id, "sub": the subscription (ngsild.subscription, names expanded),
+     "context": JSON text of the @context it was written with, "rev": n, "order": ObjectId,
+     "createdAt", "modifiedAt", "deleted"?: true,
+     "status"?, "timesSent"?, "timesFailed"?, "lastNotification"?, "lastSuccess"?,
+     "lastFailure"?, "lastFailureReason"?, "throttleUntil"?, "nextFire"?}
+
+Every broker process keeps the active subscriptions in memory and re-reads the documents
+whose ``modifiedAt`` is recent (see notify.registry), so a deletion leaves a tombstone
+(``deleted: true``) for a while instead of removing the document at once. Delivery
+status updates do not touch ``modifiedAt``: they are not subscription changes.
+Throttling and periodic firings are claimed with an atomic find_one_and_update on
+``throttleUntil`` / ``nextFire``, so that several processes never fire twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from bson import ObjectId
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from ..ngsild.errors import AlreadyExists, NonexistentTenant, ResourceNotFound
+from ..ngsild.model import Entity
+from ..ngsild.notification import Delivery
+from ..ngsild.q import TypeExpr
+from . import Store
+from .entities import EntityQuery, Selector
+from .outbox import OutboxStore
+
+__all__ = ["SUBSCRIPTIONS", "NotifierBackend", "SubscriptionStore", "subscription_store"]
+
+SUBSCRIPTIONS = "subscriptions"
+_LIVE: dict[str, Any] = {"deleted": {"$ne": True}}
+_indexed: set[str] = set()
+
+
+class SubscriptionStore:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], tenant: str | None) -> None:
+        self.db = db
+        self.tenant = tenant
+        self.collection = db[SUBSCRIPTIONS]
+        self.outbox = OutboxStore(db, tenant)
+
+    async def ensure_indexes(self) -> None:
+        if self.db.name in _indexed:
+            return
+        await self.collection.create_indexes(
+            [
+                IndexModel([("modifiedAt", ASCENDING)], name="modifiedAt"),
+                IndexModel([("order", ASCENDING)], name="order"),
+            ]
+        )
+        _indexed.add(self.db.name)
+
+    async def create(self, sub: dict[str, Any], context: object, now: str) -> None:
+        await self.ensure_indexes()
+        doc: dict[str, Any] = {
+            "_id": sub["id"],
+            "sub": {k: v for k, v in sub.items() if k != "id"},
+            "context": orjson.dumps(context).decode(),
+            "rev": 1,
+            "order": ObjectId(),
+            "createdAt": now,
+            "modifiedAt": now,
+            "nextFire": now,
+        }
+        try:
+            await self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            # A tombstone of a deleted subscription may still hold the id.
+            result = await self.collection.replace_one({"_id": sub["id"], "deleted": True}, doc)
+            if not result.matched_count:
+                raise AlreadyExists(f"Subscription {sub['id']!r} already exists") from None
+
+    async def get(self, sub_id: str) -> dict[str, Any] | None:
+        return await self.collection.find_one({"_id": sub_id, **_LIVE})
+
+    async def page(self, limit: int, offset: int) -> list[dict[str, Any]]:
+        if limit == 0:
+            return []
+        cursor = self.collection.find(_LIVE).sort([("order", ASCENDING)]).skip(offset).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def count(self) -> int:
+        return await self.collection.count_documents(_LIVE)
+
+    async def replace(self, sub: dict[str, Any], rev: int, now: str) -> bool:
+        """Store a new version if nobody wrote since rev (False: read again and retry)."""
+        update: dict[str, Any] = {
+            "$set": {"sub": {k: v for k, v in sub.items() if k != "id"}, "modifiedAt": now},
+            "$inc": {"rev": 1},
+        }
+        if "timeInterval" in sub:
+            update["$set"]["nextFire"] = now
+        result = await self.collection.update_one({"_id": sub["id"], "rev": rev, **_LIVE}, update)
+        return result.matched_count == 1
+
+    async def delete(self, sub_id: str, now: str) -> None:
+        result = await self.collection.update_one(
+            {"_id": sub_id, **_LIVE},
+            {
+                "$set": {"deleted": True, "modifiedAt": now, "deletedAt": now},
+                "$unset": {"sub": ""},
+                "$inc": {"rev": 1},
+            },
+        )
+        if not result.matched_count:
+            raise ResourceNotFound(f"Subscription {sub_id!r} does not exist")
+        await self.outbox.purge(sub_id)
+
+    async def changed_since(self, since: str | None) -> list[dict[str, Any]]:
+        """Documents written at or after since (tombstones included); all live ones if None."""
+        flt = _LIVE if since is None else {"modifiedAt": {"$gte": since}}
+        return [doc async for doc in self.collection.find(flt, {"throttleUntil": 0})]
+
+    async def purge_tombstones(self, before: str) -> None:
+        await self.collection.delete_many({"deleted": True, "modifiedAt": {"$lt": before}})
+
+    async def record(self, sub_id: str, ok: bool, when: str, reason: str | None) -> None:
+        """Delivery status (clause 5.2.14): timesSent counts attempts, timesFailed failures."""
+        if ok:
+            update: dict[str, Any] = {
+                "$set": {"status": "ok", "lastNotification": when, "lastSuccess": when},
+                "$inc": {"timesSent": 1},
+            }
+        else:
+            update = {
+                "$set": {
+                    "status": "failed",
+                    "lastNotification": when,
+                    "lastFailure": when,
+                    "lastFailureReason": reason or "unknown",
+                },
+                "$inc": {"timesSent": 1, "timesFailed": 1},
+            }
+        await self.collection.update_one({"_id": sub_id, **_LIVE}, update)
+
+    async def claim_throttle(self, sub_id: str, now: str, until: str) -> bool:
+        """Take the right to notify now, if the throttling period has passed."""
+        doc = await self.collection.find_one_and_update(
+            {
+                "_id": sub_id,
+                **_LIVE,
+                "$or": [{"throttleUntil": {"$exists": False}}, {"throttleUntil": {"$lte": now}}],
+            },
+            {"$set": {"throttleUntil": until}},
+            projection={"_id": 1},
+        )
+        return doc is not None
+
+    async def claim_firing(self, sub_id: str, now: str, following: str) -> tuple[bool, str | None]:
+        """Take one periodic firing that is due; (taken, when the next one is due)."""
+        doc = await self.collection.find_one_and_update(
+            {"_id": sub_id, **_LIVE, "nextFire": {"$lte": now}},
+            {"$set": {"nextFire": following}},
+            projection={"nextFire": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is not None:
+            return True, following
+        current = await self.collection.find_one({"_id": sub_id, **_LIVE}, {"nextFire": 1})
+        return False, None if current is None else current.get("nextFire")
+
+
+async def subscription_store(
+    store: Store, tenant: str | None, *, create: bool = False
+) -> SubscriptionStore:
+    return SubscriptionStore(await store.tenants.database(tenant, create=create), tenant)
+
+
+class NotifierBackend:
+    """What the notifier (broker.notify) needs from MongoDB, over all tenants."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._stores: dict[str | None, SubscriptionStore] = {}
+
+    async def _for(self, tenant: str | None) -> SubscriptionStore:
+        found = self._stores.get(tenant)
+        if found is None:
+            found = self._stores[tenant] = await subscription_store(self.store, tenant)
+        return found
+
+    async def tenants(self) -> list[str | None]:
+        names: list[str | None] = [None]
+        names.extend(await self.store.tenants.names())
+        return names
+
+    async def subscriptions_changed(
+        self, tenant: str | None, since: str | None
+    ) -> list[dict[str, Any]]:
+        try:
+            return await (await self._for(tenant)).changed_since(since)
+        except NonexistentTenant:
+            return []
+
+    async def subscription(self, tenant: str | None, sub_id: str) -> dict[str, Any] | None:
+        return await (await self._for(tenant)).get(sub_id)
+
+    async def purge_tombstones(self, tenant: str | None, before: str) -> None:
+        await (await self._for(tenant)).purge_tombstones(before)
+
+    async def enqueue(self, tenant: str | None, deliveries: Sequence[Delivery]) -> None:
+        await (await self._for(tenant)).outbox.enqueue(deliveries)
+
+    async def claim(
+        self, tenant: str | None, owner: str, now: str, lease_until: str, limit: int
+    ) -> list[Delivery]:
+        try:
+            subs = await self._for(tenant)
+        except NonexistentTenant:
+            return []
+        return await subs.outbox.claim(owner, now, lease_until, limit)
+
+    async def delivered(self, delivery: Delivery, owner: str, when: str) -> None:
+        subs = await self._for(delivery.tenant)
+        await subs.outbox.delivered(delivery.id, owner)
+        await subs.record(delivery.subscription_id, True, when, None)
+
+    async def failed(
+        self, delivery: Delivery, owner: str, when: str, error: str, retry_at: str | None
+    ) -> None:
+        """Record a failed attempt; retry at retry_at, or give up (None)."""
+        subs = await self._for(delivery.tenant)
+        if retry_at is None:
+            await subs.outbox.dead(delivery.id, owner, delivery.attempts, error)
+        else:
+            await subs.outbox.retry(delivery.id, owner, retry_at, delivery.attempts, error)
+        await subs.record(delivery.subscription_id, False, when, error)
+
+    async def release(self, tenant: str | None, owner: str) -> None:
+        try:
+            await (await self._for(tenant)).outbox.release(owner)
+        except NonexistentTenant:
+            return
+
+    async def claim_throttle(self, tenant: str | None, sub_id: str, now: str, until: str) -> bool:
+        return await (await self._for(tenant)).claim_throttle(sub_id, now, until)
+
+    async def claim_firing(
+        self, tenant: str | None, sub_id: str, now: str, following: str
+    ) -> tuple[bool, str | None]:
+        return await (await self._for(tenant)).claim_firing(sub_id, now, following)
+
+    async def entities(
+        self, tenant: str | None, selectors: Sequence[dict[str, str]], limit: int
+    ) -> list[Entity]:
+        """The entities a periodic subscription's selectors name (q is applied by the caller)."""
+        entities = await self.store.entities(tenant)
+        found: dict[str, Entity] = {}
+        for selector in selectors:
+            query = EntityQuery(
+                selectors=[
+                    Selector(
+                        types=TypeExpr(((selector["type"],),)),
+                        ids=[selector["id"]] if "id" in selector else None,
+                        id_pattern=selector.get("idPattern") if "id" not in selector else None,
+                    )
+                ],
+                limit=limit,
+            )
+            batch, _ = await entities.query(query)
+            for entity in batch:
+                found.setdefault(entity["id"], entity)
+        return list(found.values())[:limit]
