@@ -182,6 +182,7 @@ async def bench(args: argparse.Namespace, mongo_uri: str) -> None:
                 print(result.line())
 
             await bench_batch(http, base, proc, raw_client[db + "rawbatch"]["entities"], args)
+            await bench_query(http, base, proc, raw_client[db]["entities"], args)
 
             if args.memory_entities:
                 offset = 10_000_000
@@ -257,11 +258,81 @@ async def bench_batch(
     )
 
 
+async def bench_query(
+    http: aiohttp.ClientSession,
+    base: str,
+    proc: psutil.Process,
+    raw: Any,
+    args: argparse.Namespace,
+) -> None:
+    """A type + q query and a geo query returning 100 entities, next to the raw find of
+    the same filter on the same store (the broker's own filter, so the work is the same)."""
+    from broker.ngsild.context import CORE
+    from broker.ngsild.geoquery import parse_geoquery
+    from broker.ngsild.q import parse_q, parse_type_expression
+    from broker.store import EntityQuery, Selector
+    from broker.store.entities import EntityStore
+
+    url = base + "/ngsi-ld/v1/entities"
+    # Vehicles as written by the create benchmark (speed = n % 120, points spread east),
+    # topped up to 10,000.
+    for start in range(args.requests, 10_000, 1000):
+        chunk = [entity(i) for i in range(start, min(start + 1000, 10_000))]
+        async with http.post(
+            base + "/ngsi-ld/v1/entityOperations/upsert", json=chunk, headers=JSON
+        ) as r:
+            assert r.status in (201, 204), await r.text()
+    shapes = {
+        "type + q (speed<100)": (
+            {"type": "Vehicle", "q": "speed<100", "limit": "100"},
+            EntityQuery(
+                (Selector(parse_type_expression("Vehicle", CORE)),),
+                q=parse_q("speed<100", CORE),
+                limit=100,
+            ),
+        ),
+        "geo (near 2 km)": (
+            {
+                "type": "Vehicle",
+                "georel": "near;maxDistance==2000",
+                "geometry": "Point",
+                "coordinates": "[135.0,34.6]",
+                "limit": "100",
+            },
+            EntityQuery(
+                (Selector(parse_type_expression("Vehicle", CORE)),),
+                geo=parse_geoquery(
+                    "near;maxDistance==2000", "Point", "[135.0,34.6]", None, CORE.expand
+                ),
+                limit=100,
+            ),
+        ),
+    }
+    n = args.queries
+    print()
+    for name, (params, spec) in shapes.items():
+        flt = EntityStore._filter(EntityStore.__new__(EntityStore), spec)
+
+        async def broker_query(i: int, params: dict[str, str] = params) -> None:
+            async with http.get(url, params=params) as r:
+                assert r.status == 200, await r.text()
+                await r.read()
+
+        async def raw_query(i: int, flt: dict[str, Any] = flt) -> None:
+            [d async for d in raw.find(flt).sort("_id", 1).limit(100)]
+
+        result = await run_ops(f"query {name}", n, 4, broker_query, proc)
+        baseline = await run_ops(f"driver find {name}", n, 4, raw_query, None)
+        print(result.line(baseline))
+        print(baseline.line())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--batch-rounds", type=int, default=5, help="batches of 1,000 to send")
+    parser.add_argument("--queries", type=int, default=200, help="requests per query shape")
     parser.add_argument(
         "--memory-entities", type=int, default=100_000, help="0 to skip the memory check"
     )
