@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from ..ngsild.context import Context
-from ..ngsild.errors import BadRequestData
+from ..ngsild.errors import BadRequestData, OperationNotSupported
 from ..ngsild.geoquery import parse_geoquery
 from ..ngsild.model import Entity
 from ..ngsild.q import parse_q, parse_type_expression
@@ -185,7 +185,7 @@ async def query_by_post(request: web.Request) -> web.Response:
     if not (selectors or attrs or q or geo):
         raise BadRequestData("A Query needs at least one of entities, attrs, q or geoQ")
     if "scopeQ" in data or "csf" in data:
-        raise web.HTTPNotImplemented(text="scopeQ and csf are not implemented yet")
+        raise OperationNotSupported("scopeQ and csf are not supported by this broker yet")
     lang = data.get("lang")
     render = RenderOptions(
         format=want_format(request, opts),

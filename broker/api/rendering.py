@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from ..ngsild.context import Context
+from ..ngsild.errors import OperationNotSupported
 from ..ngsild.parse import check_attribute_name
 from ..ngsild.render import RenderOptions
 from .requests import want_format
@@ -46,6 +47,6 @@ def prefer_json(request: web.Request) -> bool:
 def not_yet(request: web.Request, names: tuple[str, ...]) -> None:
     for name in names:
         if name in request.query:
-            raise web.HTTPNotImplemented(
-                text=f"The query parameter {name!r} is not implemented yet in this broker"
+            raise OperationNotSupported(
+                f"The parameter {name!r} is not supported by this broker yet"
             )
