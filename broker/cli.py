@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from . import __version__
+from .datamodels import cli as datamodels_cli
 from .settings import Settings
 
 __all__ = ["main"]
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kaido {__version__}")
     sub = parser.add_subparsers(dest="command")
+    datamodels_cli.add_subcommands(sub)
     run = sub.add_parser(
         "run",
         help="start the broker (the default command)",
@@ -104,6 +106,8 @@ def _run(settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in datamodels_cli.COMMANDS:
+        return datamodels_cli.run(args)
     settings = Settings.from_env()
     logging.basicConfig(
         level=settings.log_level,
