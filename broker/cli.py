@@ -36,6 +36,7 @@ environment:
   CONTEXT_FETCH_TIMEOUT  seconds to wait for a remote @context (default 5)
   CONTEXT_CACHE_SECONDS  how long a fetched @context is reused (default 3600)
   PUBLIC_URL             the broker's public base URL, used in hosted @context URLs
+  MODEL_ENFORCEMENT      data-model checks on writes: off, warn or enforce (default off)
 """
 
 

@@ -28,6 +28,13 @@ def _float(name: str, default: float) -> float:
         raise SystemExit(f"{name} must be a number, got {raw!r}") from None
 
 
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = os.environ.get(name) or default
+    if raw not in choices:
+        raise SystemExit(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     host: str = "0.0.0.0"
@@ -47,6 +54,8 @@ class Settings:
     max_limit: int = 1000
     #: Most entities in one batch operation.
     max_batch: int = 2000
+    #: Data-model enforcement for tenants that set none: off, warn or enforce.
+    model_enforcement: str = "off"
     #: Public base URL of the broker (to recognise its own hosted @contexts).
     public_url: str | None = None
 
@@ -63,5 +72,6 @@ class Settings:
             context_cache_seconds=_float("CONTEXT_CACHE_SECONDS", 3600.0),
             max_limit=_int("MAX_LIMIT", 1000),
             max_batch=_int("MAX_BATCH", 2000),
+            model_enforcement=_choice("MODEL_ENFORCEMENT", ("off", "warn", "enforce"), "off"),
             public_url=os.environ.get("PUBLIC_URL") or None,
         )

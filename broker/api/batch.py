@@ -21,7 +21,7 @@ from ..ngsild.operations import append_attrs, merge_entity, replace_entity
 from ..ngsild.parse import parse_entity, parse_fragment, parse_scope, parse_types
 from ..ngsild.uris import check_uri
 from ..store.batch import BatchOutcome, Change, write_batch
-from .keys import CHANGES, CONTEXTS, SETTINGS, STORE
+from .keys import CHANGES, CONTEXTS, MODELS, SETTINGS, STORE
 from .negotiation import JSON, JSONLD
 from .requests import Body, check_params, options, read_batch_body, tenant
 from .responses import payload_response
@@ -111,6 +111,9 @@ async def _run(
         except NgsiError as err:
             failed.append((entity_id, err))
     store = await request.app[STORE].entities(tenant(request), create=True)
+    checker = await request.app[MODELS].checker(request, tenant(request))
+    if checker is not None:
+        changes = [(entity_id, checker.wrap(change)) for entity_id, change in changes]
     outcome = await write_batch(store, changes) if changes else BatchOutcome()
     outcome.errors = failed + outcome.errors
     await _publish(request, outcome)

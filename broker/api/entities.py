@@ -39,7 +39,7 @@ from ..ngsild.uris import check_uri
 from ..store import EntityStore, Store
 from ..store.updates import FastUpdate, partial_update, replace_instances
 from .geojson import feature
-from .keys import CHANGES, STORE
+from .keys import CHANGES, MODELS, STORE
 from .negotiation import GEOJSON, JSON, JSONLD, response_media_type
 from .query import query_entities
 from .rendering import not_yet, prefer_json, render_options, with_context
@@ -141,6 +141,9 @@ async def create_entity(request: web.Request) -> web.Response:
     body = await read_body(request)
     entity = parse_entity(body.data, body.context, now_iso())
     store = await _store(request).entities(tenant(request), create=True)
+    checker = await request.app[MODELS].checker(request, tenant(request))
+    if checker is not None:
+        checker.check(entity)
     await store.create(entity)
     await _changed(request, entity["id"], None, entity)
     return web.Response(status=201, headers={"Location": f"{BASE}/{entity['id']}"})
@@ -223,6 +226,10 @@ async def _modify(
     types = _type_selector(request, ctx)
     store: EntityStore = await _store(request).entities(tenant(request))
     guarded = _checked(entity_id, types, change)
+    checker = await request.app[MODELS].checker(request, tenant(request))
+    if checker is not None:
+        # The check needs the resulting entity: read-modify-write, not the fast path.
+        guarded, fast = checker.wrap(guarded), None
     if fast is not None:
         old, new, result = await store.modify_fast(entity_id, fast, guarded, types)
     else:

@@ -7,9 +7,10 @@ from aiohttp import web
 from ..ngsild.changes import ChangeListener
 from ..settings import Settings
 from ..store import Store
+from .enforcement import ModelService
 from .ldcontext import ContextResolver
 
-__all__ = ["CHANGES", "CONTEXTS", "SETTINGS", "STARTED", "STARTED_AT", "STORE"]
+__all__ = ["CHANGES", "CONTEXTS", "MODELS", "SETTINGS", "STARTED", "STARTED_AT", "STORE"]
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
@@ -19,3 +20,5 @@ STARTED = web.AppKey("started", float)
 STARTED_AT = web.AppKey("started_at", str)
 #: Who hears about every write (the notifier of subscriptions).
 CHANGES = web.AppKey("changes", ChangeListener)
+#: Data models per tenant and their enforcement.
+MODELS = web.AppKey("models", ModelService)

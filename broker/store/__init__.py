@@ -8,12 +8,14 @@ from pymongo import AsyncMongoClient
 
 from .contexts import ContextStore
 from .entities import EntityQuery, EntityStore, Selector
+from .models import ModelStore
 from .tenants import TenantDirectory
 
 __all__ = [
     "ContextStore",
     "EntityQuery",
     "EntityStore",
+    "ModelStore",
     "Selector",
     "Store",
     "TenantDirectory",
@@ -44,6 +46,10 @@ class Store:
     async def contexts(self, tenant: str | None, *, create: bool = False) -> ContextStore:
         """The @contexts hosted for a tenant (each tenant hosts its own, as Orion-LD does)."""
         return ContextStore(await self.tenants.database(tenant, create=create))
+
+    async def models(self, tenant: str | None, *, create: bool = False) -> ModelStore:
+        """The data models a tenant registered, and its enforcement mode."""
+        return ModelStore(await self.tenants.database(tenant, create=create))
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")
