@@ -12,8 +12,18 @@ from ..ngsild.datetimes import now_iso
 from ..ngsild.errors import NonexistentTenant
 from ..settings import Settings
 from ..store import Store, connect
-from . import batch, discovery, entities, jsonld_contexts, query, subscriptions, system
-from .keys import CHANGES, CONTEXTS, SETTINGS, STARTED, STARTED_AT, STORE
+from . import (
+    batch,
+    discovery,
+    entities,
+    jsonld_contexts,
+    models,
+    query,
+    subscriptions,
+    system,
+)
+from .enforcement import ModelService, packaged_models
+from .keys import CHANGES, CONTEXTS, MODELS, SETTINGS, STARTED, STARTED_AT, STORE
 from .ldcontext import ContextResolver
 from .middleware import protocol_middleware
 from .problems import problem_middleware
@@ -49,6 +59,7 @@ def create_app(settings: Settings, mongo_uri: str) -> web.Application:
             timeout=settings.context_fetch_timeout,
             cache_seconds=settings.context_cache_seconds,
         )
+        app[MODELS] = ModelService(store, packaged_models(), settings.model_enforcement)
         yield
         await app[CONTEXTS].close()
         await store.close()
@@ -63,4 +74,5 @@ def create_app(settings: Settings, mongo_uri: str) -> web.Application:
     app.add_routes(discovery.routes)
     app.add_routes(jsonld_contexts.routes)
     app.add_routes(subscriptions.routes)
+    app.add_routes(models.routes)
     return app
