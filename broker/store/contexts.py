@@ -30,9 +30,6 @@ class ContextStore:
     async def get(self, context_id: str) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": context_id})
 
-    async def find_by_url(self, url: str) -> dict[str, Any] | None:
-        return await self.collection.find_one({"url": url})
-
     async def list(self, kind: str | None = None) -> list[dict[str, Any]]:
         flt = {} if kind is None else {"kind": kind}
         cursor = self.collection.find(flt).sort("createdAt", DESCENDING)
