@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
-from . import __version__
+from . import __version__, logs
 from .datamodels import cli as datamodels_cli
 from .settings import Settings
 
@@ -30,6 +29,7 @@ environment:
   MONGO_DB               database name of the default tenant and prefix of the others
                          (default kaido)
   LOG_LEVEL              DEBUG, INFO, WARNING or ERROR (default INFO)
+  LOG_FORMAT             text, or json for one JSON object per line (default text)
   MAX_BODY_BYTES         largest request body accepted (default 8388608)
   MAX_BATCH              most entities in one batch operation (default 2000)
   MAX_LIMIT              largest page size a query may ask for (default 1000)
@@ -110,11 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in datamodels_cli.COMMANDS:
         return datamodels_cli.run(args)
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(settings.log_level, settings.log_format)
     if args.command in (None, "run"):
         if getattr(args, "host", None):
             settings = replace(settings, host=args.host)

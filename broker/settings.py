@@ -44,6 +44,8 @@ class Settings:
     #: Database name (default tenant) and prefix of the tenants' databases.
     mongo_db: str = "kaido"
     log_level: str = "INFO"
+    #: Log lines as readable text, or one JSON object per line: text or json.
+    log_format: str = "text"
     #: Largest request body accepted, in bytes (413 beyond).
     max_body_bytes: int = 8 * 1024 * 1024
     #: Timeout for fetching a remote @context, in seconds.
@@ -67,6 +69,7 @@ class Settings:
             mongo_uri=os.environ.get("MONGO_URI") or None,
             mongo_db=os.environ.get("MONGO_DB", "kaido"),
             log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+            log_format=_choice("LOG_FORMAT", ("text", "json"), "text"),
             max_body_bytes=_int("MAX_BODY_BYTES", 8 * 1024 * 1024),
             context_fetch_timeout=_float("CONTEXT_FETCH_TIMEOUT", 5.0),
             context_cache_seconds=_float("CONTEXT_CACHE_SECONDS", 3600.0),

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from ..metrics import Metrics
 from ..ngsild.changes import NullListener
 from ..ngsild.datetimes import now_iso
 from ..ngsild.errors import NonexistentTenant
@@ -17,6 +18,7 @@ from . import (
     discovery,
     entities,
     jsonld_contexts,
+    metrics,
     models,
     query,
     subscriptions,
@@ -25,8 +27,10 @@ from . import (
 from .enforcement import ModelService, packaged_models
 from .keys import CHANGES, CONTEXTS, MODELS, SETTINGS, STARTED, STARTED_AT, STORE
 from .ldcontext import ContextResolver
+from .metrics import METRICS, metrics_middleware
 from .middleware import protocol_middleware
 from .problems import problem_middleware
+from .request_ids import add_request_id_header, request_id_middleware
 
 __all__ = ["create_app"]
 
@@ -34,16 +38,27 @@ __all__ = ["create_app"]
 def create_app(settings: Settings, mongo_uri: str) -> web.Application:
     """The broker as an aiohttp app, connected to the MongoDB at mongo_uri."""
     app = web.Application(
-        middlewares=[protocol_middleware, problem_middleware],
+        # Outermost first: the request id is bound before anything else runs (so every log
+        # line and error response has it), and the metrics see every response.
+        middlewares=[
+            request_id_middleware,
+            metrics_middleware,
+            protocol_middleware,
+            problem_middleware,
+        ],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
     app[STARTED] = time.monotonic()
     app[STARTED_AT] = now_iso()
     app[CHANGES] = NullListener()
+    app[METRICS] = Metrics()
+    app.on_response_prepare.append(add_request_id_header)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
-        store = Store(connect(mongo_uri), settings.mongo_db)
+        store = Store(
+            connect(mongo_uri, event_listeners=[app[METRICS].store_listener]), settings.mongo_db
+        )
         await store.tenants.database(None, create=True)
         app[STORE] = store
 
@@ -75,4 +90,5 @@ def create_app(settings: Settings, mongo_uri: str) -> web.Application:
     app.add_routes(jsonld_contexts.routes)
     app.add_routes(subscriptions.routes)
     app.add_routes(models.routes)
+    app.add_routes(metrics.routes)
     return app

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo import AsyncMongoClient
+from pymongo.monitoring import CommandListener
 
 from .contexts import ContextStore
 from .entities import EntityQuery, EntityStore, Selector
@@ -23,9 +25,17 @@ __all__ = [
 ]
 
 
-def connect(uri: str) -> AsyncMongoClient[dict[str, Any]]:
-    """The one client of the process (it pools connections)."""
-    return AsyncMongoClient(uri, tz_aware=True, appname="kaido", serverSelectionTimeoutMS=5000)
+def connect(
+    uri: str, event_listeners: Sequence[CommandListener] = ()
+) -> AsyncMongoClient[dict[str, Any]]:
+    """The one client of the process (it pools connections); listeners see its commands."""
+    return AsyncMongoClient(
+        uri,
+        tz_aware=True,
+        appname="kaido",
+        serverSelectionTimeoutMS=5000,
+        event_listeners=list(event_listeners),
+    )
 
 
 class Store:

@@ -39,9 +39,7 @@ class ModelStore:
         return result.deleted_count == 1
 
     async def _bump(self) -> None:
-        await self.settings.update_one(
-            {"_id": _SETTINGS_ID}, {"$inc": {"version": 1}}, upsert=True
-        )
+        await self.settings.update_one({"_id": _SETTINGS_ID}, {"$inc": {"version": 1}}, upsert=True)
 
     async def state(self) -> tuple[int, str | None]:
         """(version of the tenant's models, enforcement mode or None for the default)."""
