@@ -4,7 +4,8 @@ mongomock-ng is untyped and mimics PyMongo's client API, so it is reached only f
 module (as ``Any``) and everything else sees plain dicts. mongomock scans collections
 linearly; the broker's hot paths filter on a scalar ``_id``, so ``_FastCollection``
 answers those from the collection's documents dict (O(1)) and only checks the rest of
-the filter on that one document.
+the filter on that one document. mongomock's ``$geoWithin`` and ``$geoIntersects`` are
+replaced by the dev store's own (``_geo``), see there why and what they compute.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bson.codec_options import CodecOptions
 from bson.objectid import ObjectId
 
 from ._errors import CommandError
+from ._geo import install as _install_geo_operators
 
 __all__ = ["Document", "Engine", "UpdateOutcome", "bson_safe"]
 
@@ -29,6 +31,9 @@ _collection_module: Any = importlib.import_module("mongomock_ng.collection")
 _filtering: Any = importlib.import_module("mongomock_ng.filtering")
 _helpers: Any = importlib.import_module("mongomock_ng.helpers")
 _aggregate: Any = importlib.import_module("mongomock_ng.aggregate")
+
+# mongomock-ng's geo operators get the broker's geo-queries wrong (see _geo).
+_install_geo_operators(_filtering)
 
 # How documents are held in the engine: dicts with naive UTC datetimes.
 _STORED: CodecOptions[dict[str, Any]] = CodecOptions(document_class=dict, tz_aware=False)

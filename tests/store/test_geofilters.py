@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import OperationFailure
 
 from broker.ngsild.context import CORE
 from broker.ngsild.errors import BadRequestData
@@ -69,23 +68,6 @@ IN_PARK = "[[[135.839,34.689],[135.841,34.689],[135.841,34.691],[135.839,34.691]
 HALF_PARK = "[[[135.84,34.68],[135.85,34.68],[135.85,34.69],[135.84,34.69],[135.84,34.68]]]"
 #: Holding the whole park (not "far", just north-east of it).
 AROUND_PARK = "[[[135.83,34.68],[135.848,34.68],[135.848,34.698],[135.83,34.698],[135.83,34.68]]]"
-
-#: Why the dev store fails some cases (mongomock-ng 7.11 geospatial.py / filtering.py).
-NO_CENTER_SPHERE = (
-    "dev store: $geoWithin accepts only $geometry; {$centerSphere: ...} is refused with "
-    "'$geoWithin requires a $geometry field' (BadValue)"
-)
-SHAPE_INSIDE_POLYGON = (
-    "dev store: $geoIntersects of a stored Polygon with a query Polygon or LineString lying "
-    "wholly inside it is false (geo_intersects only tests the stored ring's first vertex and "
-    "edge crossings)"
-)
-
-RAY_CASTING = (
-    "dev store: point_in_polygon_ray_casting computes the crossing as "
-    "x1 + (x - x1) * (y2 - y1) / (x2 - x1) instead of x1 + (y - y1) * (x2 - x1) / (y2 - y1), so "
-    "points in polygons with slanted edges come out wrong (axis-aligned rectangles are right)"
-)
 
 
 def place(name: str) -> dict[str, Any]:
@@ -188,18 +170,12 @@ def test_the_places_are_where_the_tests_say() -> None:
         ("near;minDistance==6000", []),
     ],
 )
-async def test_near(
-    places: Collection, devstore_gap: Any, georel: str, expected: list[str]
-) -> None:
-    devstore_gap(NO_CENTER_SPHERE, OperationFailure)
+async def test_near(places: Collection, georel: str, expected: list[str]) -> None:
     assert await selected(places, georel, "Point", CENTER) == expected
 
 
-async def test_near_min_distance_over_a_quarter_of_the_earth(
-    places: Collection, devstore_gap: Any
-) -> None:
+async def test_near_min_distance_over_a_quarter_of_the_earth(places: Collection) -> None:
     """From CENTER's antipode, farther than 20,035 km is within 2.5 km of CENTER."""
-    devstore_gap(NO_CENTER_SPHERE, OperationFailure)
     antipode = [CENTER[0] - 180, -CENTER[1]]
     near = await selected(places, "near;minDistance==20035000", "Point", antipode)
     assert near == ["center", "east300", "north1200", "road"]
@@ -215,8 +191,7 @@ async def test_near_beyond_half_the_earth(places: Collection) -> None:
     assert await selected(places, "near;minDistance==30000000", "Point", CENTER) == []
 
 
-async def test_near_on_another_geoproperty(places: Collection, devstore_gap: Any) -> None:
-    devstore_gap(NO_CENTER_SPHERE, OperationFailure)
+async def test_near_on_another_geoproperty(places: Collection) -> None:
     near = await selected(places, "near;maxDistance==10", "Point", CENTER, "observationSpace")
     assert near == ["sensor"]
 
@@ -272,9 +247,8 @@ async def test_intersects(places: Collection) -> None:
     [("Polygon", IN_PARK), ("LineString", "[[135.839,34.689],[135.841,34.691]]")],
 )
 async def test_intersects_a_shape_inside_a_polygon(
-    places: Collection, devstore_gap: Any, geometry: str, coordinates: str
+    places: Collection, geometry: str, coordinates: str
 ) -> None:
-    devstore_gap(SHAPE_INSIDE_POLYGON, AssertionError)
     assert await selected(places, "intersects", geometry, coordinates) == ["park"]
 
 
@@ -535,7 +509,6 @@ async def berlin(client: AsyncMongoClient[dict[str, Any]], db_prefix: str) -> di
 )
 async def test_etsi_geoqueries(
     berlin: dict[str, Collection],
-    devstore_gap: Any,
     case: str,
     georel: str,
     geometry: str,
@@ -543,10 +516,6 @@ async def test_etsi_geoqueries(
     expected: list[str],
 ) -> None:
     """The expected entities of the suite's cases (it checks their count, with count=true)."""
-    if georel.startswith("near"):
-        devstore_gap(NO_CENTER_SPHERE, OperationFailure)
-    if case == "019_11_08":
-        devstore_gap(RAY_CASTING, AssertionError)
     assert await selected(berlin[case[:6]], georel, geometry, coordinates) == expected
 
 
