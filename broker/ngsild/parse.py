@@ -197,6 +197,10 @@ def _geometry(raw: Any, where: str) -> Any:
     validate_geometry(raw, where)
     if raw["type"] == "GeometryCollection":
         raise BadRequestData(f"{where}: GeometryCollection is not supported by NGSI-LD")
+    # Self-crossing rings and the like: MongoDB's 2dsphere index would refuse the write.
+    from .geoquery import check_simple_geometry  # geoquery imports this module
+
+    check_simple_geometry(raw, where)
     return raw
 
 

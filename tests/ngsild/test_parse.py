@@ -213,3 +213,19 @@ def test_partial_fragments_may_delete_one_instance() -> None:
         partial=True,
     )
     assert attrs[DEFAULT + "t"] == [deletion("urn:ds:1")]
+
+
+def test_self_crossing_polygons_are_refused() -> None:
+    """A bow-tie ring would be refused by MongoDB's 2dsphere index: say so with a 400."""
+    bow_tie = [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]
+    with pytest.raises(BadRequestData):
+        parse_entity(
+            entity(
+                location={
+                    "type": "GeoProperty",
+                    "value": {"type": "Polygon", "coordinates": bow_tie},
+                }
+            ),
+            CORE,
+            NOW,
+        )
