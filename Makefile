@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench clean mqtt-broker
 
 install: $(STAMP)
 
@@ -19,8 +19,17 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/python -m broker run
 
-test: install
+test: install mqtt-broker
 	$(BIN)/python -m pytest -q
+
+# The MQTT notification tests run against a real Mosquitto (Debian package mosquitto),
+# installed here when missing and apt-get is usable (root); otherwise they are skipped.
+mqtt-broker:
+	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	     mosquitto) >/dev/null 2>&1; } || \
+	  echo "mosquitto is not installed: the MQTT notification tests will be skipped"
 
 lint: install
 	$(BIN)/ruff check broker tests examples

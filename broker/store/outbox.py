@@ -92,38 +92,56 @@ class OutboxStore:
         await self.collection.insert_many([_document(d, now) for d in deliveries], ordered=True)
 
     async def claim(self, owner: str, now: str, lease_until: str, limit: int) -> list[Delivery]:
-        """Lease up to limit due items, at most one per key and only the first of its key."""
-        cursor = (
-            self.collection.find(
-                {"state": "pending", "due": {"$lte": now}, "leaseUntil": {"$lte": now}},
-                {"_id": 1, "key": 1, "seq": 1, "leaseUntil": 1},
-            )
-            .sort([("seq", ASCENDING)])
-            .limit(limit * 4)
-        )
+        """Lease up to limit due items, at most one per key and only the first of its key.
+
+        Candidates are read in seq order, a few hundred at a time; keys already looked at
+        are left out of the next read, so that one entity with a long backlog does not hide
+        the others.
+        """
         seen: set[str] = set()
         claimed: list[Delivery] = []
-        async for candidate in cursor:
-            key = candidate["key"]
-            if key in seen:
-                continue
-            seen.add(key)
-            earlier = await self.collection.find_one(
-                {"key": key, "state": "pending", "seq": {"$lt": candidate["seq"]}},
-                {"due": 1},
+        for _ in range(4):
+            flt: dict[str, Any] = {
+                "state": "pending",
+                "due": {"$lte": now},
+                "leaseUntil": {"$lte": now},
+            }
+            if seen:
+                flt["key"] = {"$nin": list(seen)}
+            cursor = (
+                self.collection.find(flt, {"_id": 1, "key": 1, "seq": 1, "leaseUntil": 1})
+                .sort([("seq", ASCENDING)])
+                .limit(limit * 4)
             )
-            if earlier is not None:
-                continue  # its key is waiting for an earlier item (order per key)
-            doc = await self.collection.find_one_and_update(
-                {"_id": candidate["_id"], "leaseUntil": candidate["leaseUntil"]},
-                {"$set": {"leaseUntil": lease_until, "owner": owner}},
-                return_document=ReturnDocument.AFTER,
-            )
-            if doc is not None:
-                claimed.append(_delivery(doc, self.tenant))
-                if len(claimed) >= limit:
-                    break
+            candidates = [doc async for doc in cursor]
+            for candidate in candidates:
+                if candidate["key"] in seen:
+                    continue
+                seen.add(candidate["key"])
+                delivery = await self._claim_one(candidate, owner, lease_until)
+                if delivery is not None:
+                    claimed.append(delivery)
+                    if len(claimed) >= limit:
+                        return claimed
+            if len(candidates) < limit * 4:
+                break
         return claimed
+
+    async def _claim_one(
+        self, candidate: dict[str, Any], owner: str, lease_until: str
+    ) -> Delivery | None:
+        earlier = await self.collection.find_one(
+            {"key": candidate["key"], "state": "pending", "seq": {"$lt": candidate["seq"]}},
+            {"_id": 1},
+        )
+        if earlier is not None:
+            return None  # its key is waiting for an earlier item (order per key)
+        doc = await self.collection.find_one_and_update(
+            {"_id": candidate["_id"], "leaseUntil": candidate["leaseUntil"]},
+            {"$set": {"leaseUntil": lease_until, "owner": owner}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else _delivery(doc, self.tenant)
 
     async def delivered(self, item_id: str, owner: str) -> None:
         await self.collection.delete_one({"_id": item_id, "owner": owner})

@@ -15,7 +15,6 @@ Client = Any
 SUBS = "/ngsi-ld/v1/subscriptions"
 ENDPOINT = {"uri": "http://localhost:1111/notify", "accept": "application/json"}
 CTX = {"Building": "https://example.org/Building", "name": "https://example.org/name"}
-LINK = {"Link": '<https://example.org/ctx.jsonld>; rel="http://www.w3.org/ns/json-ld#context"'}
 
 
 def sub(n: int = 1, **members: Any) -> dict[str, Any]:
@@ -289,8 +288,8 @@ async def test_tenants_are_separate(client: Client) -> None:
     await problem(r, 404, "NonexistentTenant")
 
 
-async def test_link_context_expands_names(client: Client) -> None:
-    """Clause 6.3.5: with a Link header, names are expanded with that @context."""
+async def test_iri_names_are_kept(client: Client) -> None:
+    """Clause 5.5.7: a name given as an IRI stays that IRI (no @context needed)."""
     r = await client.post(
         SUBS,
         json=sub(entities=[{"type": "https://example.org/Building"}]),
@@ -299,4 +298,3 @@ async def test_link_context_expands_names(client: Client) -> None:
     assert r.status == 201
     r = await client.get(f"{SUBS}/urn:ngsi-ld:Subscription:1")
     assert (await r.json())["entities"] == [{"type": "https://example.org/Building"}]
-    assert LINK  # Link with a remote context is covered by the notification tests
