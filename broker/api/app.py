@@ -20,6 +20,7 @@ from . import (
     jsonld_contexts,
     metrics,
     models,
+    openapi,
     query,
     subscriptions,
     system,
@@ -90,5 +91,6 @@ def create_app(settings: Settings, mongo_uri: str) -> web.Application:
     app.add_routes(jsonld_contexts.routes)
     app.add_routes(subscriptions.routes)
     app.add_routes(models.routes)
+    app.add_routes(openapi.routes)
     app.add_routes(metrics.routes)
     return app
