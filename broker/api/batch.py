@@ -98,6 +98,7 @@ async def _run(
 ) -> BatchOutcome:
     now = now_iso()
     changes: list[tuple[str, Change]] = []
+    contexts: list[Context] = []
     failed: list[tuple[str, NgsiError]] = []
     for item, ctx in items:
         entity_id = _id_of(item)
@@ -108,12 +109,16 @@ async def _run(
                 raise BadRequestData("A batch item must be a JSON object")
             check_uri(entity_id, "The entity 'id'")
             changes.append((entity_id, factory(item, ctx, now)))
+            contexts.append(ctx)
         except NgsiError as err:
             failed.append((entity_id, err))
     store = await request.app[STORE].entities(tenant(request), create=True)
     checker = await request.app[MODELS].checker(request, tenant(request))
     if checker is not None:
-        changes = [(entity_id, checker.wrap(change)) for entity_id, change in changes]
+        changes = [
+            (entity_id, checker.wrap(change, ctx))
+            for (entity_id, change), ctx in zip(changes, contexts, strict=True)
+        ]
     outcome = await write_batch(store, changes) if changes else BatchOutcome()
     outcome.errors = failed + outcome.errors
     await _publish(request, outcome)

@@ -22,7 +22,8 @@ from ..datamodels import ModelError, ModelRegistry
 from ..ngsild.context import CORE
 from ..ngsild.errors import BadRequestData, NonexistentTenant
 from ..ngsild.model import Entity
-from ..ngsild.render import RenderOptions, render_entity
+from ..ngsild.render import RenderOptions, TermCompactor, render_entity
+from ..ngsild.uris import is_uri
 from ..store import Store
 
 __all__ = ["WARNINGS", "Checker", "ModelService", "packaged_models"]
@@ -57,8 +58,14 @@ class Checker:
     mode: str
     warnings: list[str] = field(default_factory=list)
 
-    def check(self, entity: Entity) -> None:
-        document = render_entity(entity, CORE, _NORMALIZED)
+    def check(self, entity: Entity, ctx: TermCompactor = CORE) -> None:
+        """Raise (enforce) or note (warn) what does not fit the model of the entity's type.
+
+        The schemas describe short attribute names: the entity is rendered with the
+        request's @context, and names that stay IRIs (a context that does not define them)
+        are shortened to their last segment, as the schemas name them.
+        """
+        document = _short_names(render_entity(entity, ctx, _NORMALIZED))
         if not self.registry.find(document):
             return  # no model for this type: nothing to enforce
         try:
@@ -79,17 +86,27 @@ class Checker:
         self.warnings.append(f"{entity['id']}: {summary}")
         log.warning("entity %s does not fit its data model: %s", entity["id"], summary)
 
-    def wrap(self, change: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def wrap(self, change: Callable[[Any], Any], ctx: TermCompactor = CORE) -> Callable[[Any], Any]:
         """The same change, checking the entity it produces (None or a pair are passed)."""
 
         def checked(old: Any) -> Any:
             out = change(old)
             new = out[0] if isinstance(out, tuple) else out
             if new is not None:
-                self.check(new)
+                self.check(new, ctx)
             return out
 
         return checked
+
+
+def _short_names(document: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in document.items():
+        short = name
+        if is_uri(name) and name not in ("id", "type"):
+            short = name.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1] or name
+        out[short if short not in out else name] = value
+    return out
 
 
 class ModelService:

@@ -143,7 +143,7 @@ async def create_entity(request: web.Request) -> web.Response:
     store = await _store(request).entities(tenant(request), create=True)
     checker = await request.app[MODELS].checker(request, tenant(request))
     if checker is not None:
-        checker.check(entity)
+        checker.check(entity, body.context)
     await store.create(entity)
     await _changed(request, entity["id"], None, entity)
     return web.Response(status=201, headers={"Location": f"{BASE}/{entity['id']}"})
@@ -229,7 +229,7 @@ async def _modify(
     checker = await request.app[MODELS].checker(request, tenant(request))
     if checker is not None:
         # The check needs the resulting entity: read-modify-write, not the fast path.
-        guarded, fast = checker.wrap(guarded), None
+        guarded, fast = checker.wrap(guarded, ctx), None
     if fast is not None:
         old, new, result = await store.modify_fast(entity_id, fast, guarded, types)
     else:
