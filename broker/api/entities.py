@@ -42,7 +42,7 @@ from .geojson import feature
 from .keys import CHANGES, MODELS, STORE
 from .negotiation import GEOJSON, JSON, JSONLD, response_media_type
 from .query import query_entities
-from .rendering import not_yet, prefer_json, render_options, with_context
+from .rendering import prefer_json, projection, render_options, with_context
 from .requests import (
     Body,
     check_params,
@@ -163,7 +163,7 @@ async def retrieve_entity(request: web.Request) -> web.StreamResponse:
     if "geometryProperty" in request.query and media_type != GEOJSON:
         raise BadRequestData("geometryProperty applies only to Accept: application/geo+json")
     types = _type_selector(request, ctx)
-    not_yet(request, ("pick", "omit"))
+    shape = projection(request, ctx)
     store = await _store(request).entities(tenant(request))
     entity = await store.get(entity_id)
     if entity is None:
@@ -178,7 +178,9 @@ async def retrieve_entity(request: web.Request) -> web.StreamResponse:
         if prefer_json(request):
             return payload_response(out, GEOJSON, source, link=True)
         return payload_response(with_context(out, source), GEOJSON, source)
-    out = render_entity(entity, ctx, render)
+    out = shape.apply(render_entity(entity, ctx, render))
+    if shape.empty(out):
+        raise ResourceNotFound(f"Nothing of entity {entity_id!r} is left after pick/omit")
     if media_type == JSONLD:
         with_context(out, source)
     return payload_response(out, media_type, source)

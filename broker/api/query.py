@@ -19,7 +19,7 @@ from ..store import EntityQuery, Selector
 from .geojson import feature_collection
 from .keys import SETTINGS, STORE
 from .negotiation import GEOJSON, JSONLD, response_media_type
-from .rendering import not_yet, prefer_json, render_options, with_context
+from .rendering import Projection, not_yet, prefer_json, projection, render_options, with_context
 from .requests import (
     check_params,
     options,
@@ -69,7 +69,7 @@ _GET_PARAMS = frozenset(
         "collation",
     }
 )
-_GET_NOT_YET = ("scopeQ", "csf", "pick", "omit", "join", "datasetId", "orderBy")
+_GET_NOT_YET = ("csf", "join", "datasetId", "orderBy")
 _POST_PARAMS = frozenset({"options", "format", "local", "limit", "offset", "count", "lang"})
 _BODY_MEMBERS = frozenset(
     {"type", "entities", "attrs", "q", "geoQ", "scopeQ", "lang", "csf", "@context", "local"}
@@ -132,7 +132,7 @@ async def query_entities(request: web.Request) -> web.Response:
         ctx.expand,
     )
     local = query.get("local") == "true"
-    if not (type_text or render.attrs or q or geo or local):
+    if not (type_text or render.attrs or q or geo or local or "scopeQ" in query):
         raise BadRequestData(
             "Query Entities needs at least one of type, attrs, q or georel (clause 5.7.2), "
             "or local=true"
@@ -140,8 +140,19 @@ async def query_entities(request: web.Request) -> web.Response:
     not_yet(request, _GET_NOT_YET)
     limit, offset, count = _paging(request)
     selector = Selector(types, ids, pattern)
-    spec = EntityQuery((selector,), render.attrs, q, geo, limit, offset, count)
-    return await _answer(request, spec, ctx, source, render, media_type)
+    scope_q = query.get("scopeQ")
+    shape = projection(request, ctx)
+    spec = EntityQuery(
+        selectors=(selector,),
+        attrs=render.attrs,
+        q=q,
+        geo=geo,
+        scope_q=scope_q,
+        limit=limit,
+        offset=offset,
+        count=count,
+    )
+    return await _answer(request, spec, ctx, source, render, media_type, shape)
 
 
 @routes.post("/ngsi-ld/v1/entityOperations/query")
@@ -182,10 +193,10 @@ async def query_by_post(request: web.Request) -> web.Response:
         )
         if geo is None:
             raise BadRequestData("'geoQ' needs georel, geometry and coordinates")
-    if not (selectors or attrs or q or geo):
-        raise BadRequestData("A Query needs at least one of entities, attrs, q or geoQ")
-    if "scopeQ" in data or "csf" in data:
-        raise OperationNotSupported("scopeQ and csf are not supported by this broker yet")
+    if not (selectors or attrs or q or geo or "scopeQ" in data):
+        raise BadRequestData("A Query needs at least one of entities, attrs, q, geoQ or scopeQ")
+    if "csf" in data:
+        raise OperationNotSupported("csf is not supported by this broker yet")
     lang = data.get("lang")
     render = RenderOptions(
         format=want_format(request, opts),
@@ -194,7 +205,19 @@ async def query_by_post(request: web.Request) -> web.Response:
         lang=lang if isinstance(lang, str) else request.query.get("lang"),
     )
     limit, offset, count = _paging(request)
-    spec = EntityQuery(selectors, render.attrs, q, geo, limit, offset, count)
+    scope_q = data.get("scopeQ")
+    if scope_q is not None and not isinstance(scope_q, str):
+        raise BadRequestData("'scopeQ' must be a string (clause 4.19)")
+    spec = EntityQuery(
+        selectors=selectors,
+        attrs=render.attrs,
+        q=q,
+        geo=geo,
+        scope_q=scope_q,
+        limit=limit,
+        offset=offset,
+        count=count,
+    )
     return await _answer(request, spec, ctx, source, render, media_type)
 
 
@@ -254,7 +277,9 @@ async def _answer(
     source: object,
     render: RenderOptions,
     media_type: str,
+    shape: Projection | None = None,
 ) -> web.Response:
+    shape = shape or Projection()
     store = await request.app[STORE].entities(tenant(request))
     entities, total = await store.query(spec)
     headers = {"NGSILD-Results-Count": str(total)} if total is not None else None
@@ -265,7 +290,7 @@ async def _answer(
             return payload_response(collection, GEOJSON, source, headers=headers, link=True)
         collection["@context"] = context_value(source)
         return payload_response(collection, GEOJSON, source, headers=headers)
-    out = [_rendered(e, ctx, render, source, media_type) for e in entities]
+    out = [shape.apply(_rendered(e, ctx, render, source, media_type)) for e in entities]
     return payload_response(out, media_type, source, headers=headers)
 
 

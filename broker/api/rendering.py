@@ -2,18 +2,83 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from ..ngsild.context import Context
-from ..ngsild.errors import OperationNotSupported
+from ..ngsild.errors import BadRequestData, OperationNotSupported
 from ..ngsild.parse import check_attribute_name
 from ..ngsild.render import RenderOptions
 from .requests import want_format
 from .responses import context_value
 
-__all__ = ["attrs_param", "not_yet", "prefer_json", "render_options", "with_context"]
+__all__ = [
+    "Projection",
+    "attrs_param",
+    "not_yet",
+    "prefer_json",
+    "projection",
+    "render_options",
+    "with_context",
+]
+
+_CORE_MEMBERS = frozenset({"id", "type", "scope"})
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """pick / omit (clause 4.21): which members of each entity to keep or drop."""
+
+    pick: frozenset[str] | None = None
+    omit: frozenset[str] | None = None
+
+    def apply(self, entity: dict[str, Any]) -> dict[str, Any]:
+        if self.pick is not None:
+            return {k: v for k, v in entity.items() if k in self.pick or k == "@context"}
+        if self.omit is not None:
+            return {k: v for k, v in entity.items() if k not in self.omit}
+        return entity
+
+    def empty(self, entity: dict[str, Any]) -> bool:
+        return not any(k != "@context" for k in self.apply(entity))
+
+
+def _member_list(value: str, name: str) -> list[str]:
+    if not value or "{" in value or "}" in value:
+        raise BadRequestData(
+            f"{name} must be a list of entity members like id,type,name (nested projections "
+            "need joins, which this broker does not support yet)"
+        )
+    items = [v.strip() for v in re.split(r"[,|]", value)]
+    if any(not v for v in items):
+        raise BadRequestData(f"{name} has an empty member: {value!r}")
+    for item in items:
+        if item not in _CORE_MEMBERS:
+            check_attribute_name(item)
+    return items
+
+
+def projection(request: web.Request, ctx: Context) -> Projection:
+    """The pick/omit of a request; members are matched by their compacted names."""
+    pick_raw, omit_raw = request.query.get("pick"), request.query.get("omit")
+    if pick_raw is None and omit_raw is None:
+        return Projection()
+    if "attrs" in request.query:
+        raise BadRequestData("pick and omit replace attrs: do not combine them")
+    pick = _member_list(pick_raw, "pick") if pick_raw is not None else None
+    omit = _member_list(omit_raw, "omit") if omit_raw is not None else None
+    if pick is not None and omit is not None and set(pick) & set(omit):
+        raise BadRequestData("A member cannot be both picked and omitted")
+
+    def compacted(names: list[str] | None) -> frozenset[str] | None:
+        if names is None:
+            return None
+        return frozenset(n if n in _CORE_MEMBERS else ctx.compact(ctx.expand(n)) for n in names)
+
+    return Projection(compacted(pick), compacted(omit))
 
 
 def attrs_param(request: web.Request, ctx: Context) -> list[str] | None:

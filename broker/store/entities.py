@@ -27,6 +27,7 @@ from .filters import q_filter, type_filter
 from .geo import geo_attribute_names
 from .geofilters import geo_filter
 from .indexes import ENTITIES, ensure_geo_index
+from .scopefilters import scope_filter
 
 __all__ = ["MAX_RETRIES", "EntityQuery", "EntityStore", "Selector"]
 
@@ -51,6 +52,7 @@ class EntityQuery:
     attrs: Collection[str] | None = None
     q: QueryNode | None = None
     geo: GeoQuery | None = None
+    scope_q: str | None = None
     limit: int = 20
     offset: int = 0
     count: bool = False
@@ -164,6 +166,8 @@ class EntityStore:
             parts.append(q_filter(query.q))
         if query.geo is not None:
             parts.append(geo_filter(query.geo))
+        if query.scope_q is not None:
+            parts.append(scope_filter(query.scope_q))
         if not parts:
             return {}
         return parts[0] if len(parts) == 1 else {"$and": parts}

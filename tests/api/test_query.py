@@ -179,3 +179,44 @@ async def test_query_by_post(client: Client) -> None:
     ):
         r = await client.post("/ngsi-ld/v1/entityOperations/query", json=bad, headers=JSON)
         await problem(r, 400, "BadRequestData")
+
+
+async def test_scope_q(client: Client) -> None:
+    """Clause 4.19: scopeQ with + (one level), # (any levels), ; (and), , (or)."""
+    for n, scope in enumerate(
+        ["/Nara/Parks/Nara", "/Nara/Station", ["/Kyoto/Gion", "/Nara/Parks"]]
+    ):
+        body = {"id": f"urn:s:{n}", "type": "Spot", "scope": scope}
+        assert (await client.post(ENTITIES, json=body, headers=JSON)).status == 201
+    assert await ids(client, type="Spot", scopeQ="/Nara/#") == ["urn:s:0", "urn:s:1", "urn:s:2"]
+    assert await ids(client, type="Spot", scopeQ="/Nara/+") == ["urn:s:1", "urn:s:2"]
+    assert await ids(client, type="Spot", scopeQ="/Kyoto/#;/Nara/Parks") == ["urn:s:2"]
+    assert await ids(client, type="Spot", scopeQ="/Nara/Station,/Kyoto/Gion") == [
+        "urn:s:1",
+        "urn:s:2",
+    ]
+    await problem(await client.get(ENTITIES, params={"scopeQ": "Nara"}), 400, "BadRequestData")
+
+
+async def test_pick_and_omit(client: Client) -> None:
+    """Clause 4.21 (TP 018_17-018_19): keep or drop entity members."""
+    await cars(client)
+    url = f"{ENTITIES}/urn:ngsi-ld:Car:0"
+    body = await (await client.get(url, params={"pick": "id,brand", "options": "keyValues"})).json()
+    assert body == {"id": "urn:ngsi-ld:Car:0", "brand": "Mazda"}
+    body = await (await client.get(url, params={"omit": "location,owner,speed"})).json()
+    assert body == {
+        "id": "urn:ngsi-ld:Car:0",
+        "type": "Car",
+        "brand": {"type": "Property", "value": "Mazda"},
+    }
+    for params in (
+        {"pick": "id", "omit": "id"},
+        {"pick": "brand", "attrs": "brand"},
+        {"pick": "id,,brand"},
+        {"pick": "owner{name}"},
+    ):
+        await problem(await client.get(url, params=params), 400, "BadRequestData")
+    await problem(await client.get(url, params={"pick": "nothing"}), 404, "ResourceNotFound")
+    r = await client.get(ENTITIES, params={"type": "Car", "pick": "id", "limit": "2"})
+    assert await r.json() == [{"id": "urn:ngsi-ld:Car:0"}, {"id": "urn:ngsi-ld:Car:1"}]
