@@ -261,6 +261,7 @@ async def bench_batch(
     seconds = time.perf_counter() - t0
     cpu1 = proc.cpu_times()
     cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    cpu = max(0.0, cpu - IDLE_CPU_PER_SECOND * seconds)
     entities = size * rounds * 2
     t0 = time.perf_counter()
     for batch in batches * 2:
