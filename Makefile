@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench clean mqtt-broker
+.PHONY: install run test lint format bench clean mqtt-broker browser
 
 install: $(STAMP)
 
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/python -m broker run
 
-test: install mqtt-broker
+test: install mqtt-broker browser
 	$(BIN)/python -m pytest -q
 
 # The MQTT notification tests run against a real Mosquitto (Debian package mosquitto),
@@ -30,6 +30,16 @@ mqtt-broker:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	     mosquitto) >/dev/null 2>&1; } || \
 	  echo "mosquitto is not installed: the MQTT notification tests will be skipped"
+
+# The browser test of examples/subscriber drives Debian's chromium (and a Japanese font for
+# Nara's names), installed here when missing and apt-get is usable (root); otherwise skipped.
+browser:
+	@{ test -x /usr/bin/chromium && test -e /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf; } || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	     chromium fonts-ipafont-gothic) >/dev/null 2>&1; } || \
+	  test -x /usr/bin/chromium || \
+	  echo "chromium is not installed: the browser test of examples/subscriber will be skipped"
 
 lint: install
 	$(BIN)/ruff check broker tests examples

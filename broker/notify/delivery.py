@@ -17,6 +17,7 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
+from ..metrics import NOTIFICATIONS_FAILED, NOTIFICATIONS_SENT
 from ..ngsild.datetimes import now_iso
 from ..ngsild.notification import Delivery, envelope, iso_at
 from .ports import Backend, DeliveryError, Sender
@@ -91,7 +92,8 @@ class DeliveryWorker:
     async def _deliver(self, item: Delivery) -> None:
         item.attempts += 1
         scheme = urlsplit(item.endpoint["uri"]).scheme.lower()
-        sender = self.senders.get("mqtt" if scheme.startswith("mqtt") else "http")
+        channel = "mqtt" if scheme.startswith("mqtt") else "http"
+        sender = self.senders.get(channel)
         try:
             if sender is None:
                 raise DeliveryError(f"no sender for {scheme!r} endpoints")
@@ -102,8 +104,10 @@ class DeliveryWorker:
             if not isinstance(err, DeliveryError):
                 log.exception("sending notification %s failed", item.id)
             outcome = self._failed(item, reason)
+            NOTIFICATIONS_FAILED.labels(channel=channel).inc()
         else:
             outcome = self.backend.delivered(item, self.owner, now_iso())
+            NOTIFICATIONS_SENT.labels(channel=channel).inc()
         try:
             await outcome
         except Exception:  # the store is down: the lease runs out and it is sent again
