@@ -31,8 +31,8 @@ _COMMON_SCHEMA_FILE: Final = "common-schema.json"
 
 
 def default_schema_dirs() -> list[Path]:
-    """The packaged models folder (<repo root>/models) when it exists."""
-    models = Path(broker.__file__).resolve().parent.parent / "models"
+    """The packaged models folder: broker/models (in a source tree, a link to <root>/models)."""
+    models = Path(broker.__file__).resolve().parent / "models"
     return [models] if models.is_dir() else []
 
 

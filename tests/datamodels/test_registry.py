@@ -80,7 +80,7 @@ def test_later_folders_win(tree: Tree, city_dir: Path) -> None:
 
 
 def test_default_dirs_are_the_packaged_models_folder() -> None:
-    packaged = Path(broker.__file__).resolve().parent.parent / "models"
+    packaged = Path(broker.__file__).resolve().parent / "models"
     assert default_schema_dirs() == ([packaged] if packaged.is_dir() else [])
 
 
