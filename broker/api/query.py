@@ -22,6 +22,7 @@ from .negotiation import GEOJSON, JSONLD, response_media_type
 from .rendering import Projection, not_yet, prefer_json, projection, render_options, with_context
 from .requests import (
     check_params,
+    int_param,
     options,
     read_body,
     read_json,
@@ -76,15 +77,6 @@ _BODY_MEMBERS = frozenset(
 )
 
 
-def _int_param(request: web.Request, name: str, default: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not re.fullmatch(r"\d{1,9}", raw):
-        raise BadRequestData(f"{name} must be a non-negative integer, got {raw!r}")
-    return int(raw)
-
-
 def _check_pattern(pattern: str) -> None:
     try:
         re.compile(pattern)
@@ -93,14 +85,14 @@ def _check_pattern(pattern: str) -> None:
 
 
 def _paging(request: web.Request) -> tuple[int, int, bool]:
-    limit = _int_param(request, "limit", 20)
+    limit = int_param(request, "limit", 20)
     maximum = request.app[SETTINGS].max_limit
     if limit > maximum:
         raise BadRequestData(f"limit {limit} is over the maximum of {maximum} (MAX_LIMIT)")
     count = request.query.get("count")
     if count not in (None, "true", "false"):
         raise BadRequestData(f"count must be true or false, got {count!r}")
-    return limit, _int_param(request, "offset", 0), count == "true"
+    return limit, int_param(request, "offset", 0), count == "true"
 
 
 @routes.get("/ngsi-ld/v1/entities")

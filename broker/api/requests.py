@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ __all__ = [
     "TENANT_HEADER",
     "Body",
     "check_params",
+    "int_param",
     "options",
     "read_batch_body",
     "read_body",
@@ -66,6 +68,16 @@ def check_params(request: web.Request, allowed: frozenset[str]) -> None:
             raise InvalidRequest(
                 f"Unknown query parameter {name!r} (allowed here: {', '.join(sorted(allowed))})"
             )
+
+
+def int_param(request: web.Request, name: str, default: int) -> int:
+    """A non-negative integer query parameter (limit, offset): 400 otherwise."""
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"\d{1,9}", raw):
+        raise BadRequestData(f"{name} must be a non-negative integer, got {raw!r}")
+    return int(raw)
 
 
 def options(request: web.Request, allowed: frozenset[str] = _KNOWN_OPTIONS) -> set[str]:

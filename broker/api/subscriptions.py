@@ -8,7 +8,6 @@ SUBSCRIPTION_POLL seconds).
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -28,7 +27,7 @@ from ..notify.notifier import Notifier
 from ..store.subscriptions import NotifierBackend, SubscriptionStore, subscription_store
 from .keys import CHANGES, CONTEXTS, SETTINGS, STORE
 from .negotiation import JSONLD, response_media_type
-from .requests import check_params, read_body, request_context, tenant
+from .requests import check_params, int_param, read_body, request_context, tenant
 from .responses import context_value, payload_response
 
 __all__ = ["NOTIFIER", "notifier_lifetime", "routes"]
@@ -78,15 +77,6 @@ def _model(doc: dict[str, Any]) -> dict[str, Any]:
     return {"id": doc["_id"], **doc["sub"]}
 
 
-def _int_param(request: web.Request, name: str, default: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not re.fullmatch(r"\d{1,9}", raw):
-        raise BadRequestData(f"{name} must be a non-negative integer, got {raw!r}")
-    return int(raw)
-
-
 async def _check_jsonld_context(request: web.Request, sub: dict[str, Any]) -> None:
     """jsonldContext (clause 5.2.12) must resolve now: 400 if invalid, 503 if unreachable."""
     if "jsonldContext" in sub:
@@ -124,8 +114,8 @@ async def query_subscriptions(request: web.Request) -> web.Response:
     """Query Subscriptions (clause 6.10.3.2): pages by limit/offset, count=true."""
     media_type = response_media_type(request, geojson=False)
     check_params(request, frozenset({"limit", "offset", "count"}))
-    limit = _int_param(request, "limit", 20)
-    offset = _int_param(request, "offset", 0)
+    limit = int_param(request, "limit", 20)
+    offset = int_param(request, "offset", 0)
     maximum = request.app[SETTINGS].max_limit
     if limit > maximum:
         raise BadRequestData(f"limit {limit} is over the maximum of {maximum}")
