@@ -52,6 +52,7 @@ format: install
 
 bench: install
 	$(BIN)/python tests/benchmarks/bench_entities.py
+	$(BIN)/python tests/benchmarks/bench_notifications.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

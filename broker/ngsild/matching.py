@@ -211,10 +211,15 @@ def match_change(
 
 
 class SubscriptionIndex:
-    """The compiled subscriptions of all tenants, by type and by watched attribute."""
+    """The compiled subscriptions of all tenants, by entity id, type or watched attribute.
+
+    A subscription whose selectors all name an entity id is indexed by those ids only, so
+    that many per-entity subscriptions of one type are not all checked on every update.
+    """
 
     def __init__(self) -> None:
         self._all: dict[Key, Compiled] = {}
+        self._by_id: dict[tuple[str | None, str], dict[str, Compiled]] = {}
         self._by_type: dict[tuple[str | None, str], dict[str, Compiled]] = {}
         self._by_attr: dict[tuple[str | None, str], dict[str, Compiled]] = {}
 
@@ -228,7 +233,10 @@ class SubscriptionIndex:
         return list(self._all.values())
 
     def _buckets(self, compiled: Compiled) -> Iterable[dict[str, Compiled]]:
-        if compiled.selectors:
+        if compiled.selectors and all(s[1] is not None for s in compiled.selectors):
+            for entity_id in {s[1] for s in compiled.selectors if s[1] is not None}:
+                yield self._by_id.setdefault((compiled.tenant, entity_id), {})
+        elif compiled.selectors:
             for type_iri in {s[0] for s in compiled.selectors}:
                 yield self._by_type.setdefault((compiled.tenant, type_iri), {})
         else:
@@ -256,6 +264,7 @@ class SubscriptionIndex:
                 types.update(state["type"])
         for type_iri in types:
             found.update(self._by_type.get((change.tenant, type_iri), {}))
+        found.update(self._by_id.get((change.tenant, change.entity_id), {}))
         for attr in diff.changed:
             found.update(self._by_attr.get((change.tenant, attr), {}))
         return list(found.values())

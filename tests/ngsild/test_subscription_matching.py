@@ -314,3 +314,21 @@ def test_envelope() -> None:
     headers, body = envelope(_delivery(endpoint, ["https://x/c"], "nara"), NOW)
     assert headers == {"Content-Type": "application/ld+json", "X-Key": "v", "NGSILD-Tenant": "nara"}
     assert body["@context"] == ["https://x/c"]
+
+
+def test_per_entity_subscriptions_are_indexed_by_id() -> None:
+    """Thousands of subscriptions on single entities of one type: an update of one entity
+    considers only its own subscriptions (matching must not scan them all)."""
+    index = SubscriptionIndex()
+    for n in range(2000):
+        body = {
+            "type": "Subscription",
+            "entities": [{"type": "V", "id": f"urn:ngsi-ld:V:{n}"}],
+            "notification": {"endpoint": {"uri": "http://h/n"}},
+        }
+        sub = parse_subscription(body, CORE, NOW, f"urn:ngsi-ld:Subscription:e{n}")
+        index.put(compile_subscription(None, sub, 1, CORE, CORE, None))
+    index.put(compiled())  # urn:ngsi-ld:Subscription:1, on the whole type
+    new = entity(speed=1)  # urn:ngsi-ld:V:1
+    found = index.candidates(change(None, new), attribute_diff(None, new))
+    assert {c.id for c in found} == {"urn:ngsi-ld:Subscription:e1", "urn:ngsi-ld:Subscription:1"}
