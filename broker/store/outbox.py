@@ -13,17 +13,19 @@ Order: items with the same ``key`` (subscription + entity) are sent one after th
 Document::
 
     {"_id": notification id, "subscriptionId", "key", "seq", "state": "pending"|"dead",
-     "due", "leaseUntil", "owner", "attempts", "lastError"?, "endpoint", "context": JSON text,
+     "due", "leaseUntil", "owner", "claim"?: token of the claim that leased it last,
+     "attempts", "lastError"?, "endpoint", "context": JSON text,
      "body": JSON bytes of the notification, "createdAt"}
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ..ngsild.datetimes import now_iso
@@ -96,7 +98,10 @@ class OutboxStore:
 
         Candidates are read in seq order, a few hundred at a time; keys already looked at
         are left out of the next read, so that one entity with a long backlog does not hide
-        the others.
+        the others. Per read: which keys have an earlier pending item is asked in one
+        aggregation, and the chosen items are leased with one update_many (guarded by the
+        same conditions as the read, so that two workers never both get an item) that
+        tags them with a fresh ``claim`` token, read back with one find.
         """
         seen: set[str] = set()
         claimed: list[Delivery] = []
@@ -109,42 +114,72 @@ class OutboxStore:
             if seen:
                 flt["key"] = {"$nin": list(seen)}
             cursor = (
-                self.collection.find(flt, {"_id": 1, "key": 1, "seq": 1, "leaseUntil": 1})
+                self.collection.find(flt, {"_id": 1, "key": 1, "seq": 1})
                 .sort([("seq", ASCENDING)])
                 .limit(limit * 4)
             )
             candidates = [doc async for doc in cursor]
+            heads: dict[str, dict[str, Any]] = {}
             for candidate in candidates:
-                if candidate["key"] in seen:
-                    continue
-                seen.add(candidate["key"])
-                delivery = await self._claim_one(candidate, owner, lease_until)
-                if delivery is not None:
-                    claimed.append(delivery)
+                if candidate["key"] not in seen and candidate["key"] not in heads:
+                    heads[candidate["key"]] = candidate
+            seen.update(heads)
+            if heads:
+                first = await self._first_pending(list(heads.values()))
+                # Only the first pending item of its key may go (order per key).
+                chosen = [c for c in heads.values() if first.get(c["key"]) == c["seq"]]
+                chosen = chosen[: limit - len(claimed)]
+                if chosen:
+                    claimed.extend(await self._lease(chosen, owner, now, lease_until))
                     if len(claimed) >= limit:
                         return claimed
             if len(candidates) < limit * 4:
                 break
         return claimed
 
-    async def _claim_one(
-        self, candidate: dict[str, Any], owner: str, lease_until: str
-    ) -> Delivery | None:
-        earlier = await self.collection.find_one(
-            {"key": candidate["key"], "state": "pending", "seq": {"$lt": candidate["seq"]}},
-            {"_id": 1},
+    async def _first_pending(self, heads: list[dict[str, Any]]) -> dict[str, str]:
+        """The lowest seq of a pending item of each of the heads' keys, up to its head's."""
+        highest = max(head["seq"] for head in heads)
+        pipeline: list[dict[str, Any]] = [
+            {
+                "$match": {
+                    "key": {"$in": [head["key"] for head in heads]},
+                    "seq": {"$lte": highest},
+                    "state": "pending",
+                }
+            },
+            {"$group": {"_id": "$key", "seq": {"$min": "$seq"}}},
+        ]
+        cursor = await self.collection.aggregate(pipeline)
+        return {doc["_id"]: doc["seq"] async for doc in cursor}
+
+    async def _lease(
+        self, chosen: list[dict[str, Any]], owner: str, now: str, lease_until: str
+    ) -> list[Delivery]:
+        token = uuid.uuid4().hex
+        ids = [c["_id"] for c in chosen]
+        result = await self.collection.update_many(
+            {
+                "_id": {"$in": ids},
+                "state": "pending",
+                "due": {"$lte": now},
+                "leaseUntil": {"$lte": now},
+            },
+            {"$set": {"leaseUntil": lease_until, "owner": owner, "claim": token}},
         )
-        if earlier is not None:
-            return None  # its key is waiting for an earlier item (order per key)
-        doc = await self.collection.find_one_and_update(
-            {"_id": candidate["_id"], "leaseUntil": candidate["leaseUntil"]},
-            {"$set": {"leaseUntil": lease_until, "owner": owner}},
-            return_document=ReturnDocument.AFTER,
-        )
-        return None if doc is None else _delivery(doc, self.tenant)
+        if not result.modified_count:
+            return []
+        docs = [doc async for doc in self.collection.find({"_id": {"$in": ids}, "claim": token})]
+        docs.sort(key=lambda doc: doc["seq"])
+        return [_delivery(doc, self.tenant) for doc in docs]
 
     async def delivered(self, item_id: str, owner: str) -> None:
         await self.collection.delete_one({"_id": item_id, "owner": owner})
+
+    async def delivered_many(self, item_ids: Sequence[str], owner: str) -> None:
+        """Delete items sent by owner (still leased to it), in one round trip."""
+        if item_ids:
+            await self.collection.delete_many({"_id": {"$in": list(item_ids)}, "owner": owner})
 
     async def retry(self, item_id: str, owner: str, due: str, attempts: int, error: str) -> None:
         await self.collection.update_one(

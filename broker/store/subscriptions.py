@@ -18,12 +18,15 @@ Throttling and periodic firings are claimed with an atomic find_one_and_update o
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from bson import ObjectId
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -40,6 +43,51 @@ __all__ = ["SUBSCRIPTIONS", "NotifierBackend", "SubscriptionStore", "subscriptio
 SUBSCRIPTIONS = "subscriptions"
 _LIVE: dict[str, Any] = {"deleted": {"$ne": True}}
 _indexed: set[str] = set()
+log = logging.getLogger("kaido.notify")
+
+#: Delivered items and delivery reports are written in batches: at most this long after
+#: the delivery (seconds), at once when this many are waiting, before every claim (the
+#: deletions) and when a worker hands its leases back.
+FLUSH_DELAY = 0.005
+FLUSH_ITEMS = 256
+
+
+@dataclass(slots=True)
+class Report:
+    """Delivery outcomes of one subscription not written yet (see SubscriptionStore.record)."""
+
+    sent: int = 0
+    failed: int = 0
+    last: str = ""
+    ok: bool = True
+    last_success: str | None = None
+    last_failure: str | None = None
+    reason: str | None = None
+
+    def add(self, ok: bool, when: str, reason: str | None) -> None:
+        self.sent += 1
+        if when >= self.last:
+            self.last, self.ok = when, ok
+        if ok:
+            self.last_success = max(self.last_success or when, when)
+        else:
+            self.failed += 1
+            if self.last_failure is None or when >= self.last_failure:
+                self.last_failure, self.reason = when, reason or "unknown"
+
+    def update(self) -> dict[str, Any]:
+        update: dict[str, Any] = {
+            "$set": {"status": "ok" if self.ok else "failed"},
+            "$max": {"lastNotification": self.last},
+            "$inc": {"timesSent": self.sent},
+        }
+        if self.last_success is not None:
+            update["$max"]["lastSuccess"] = self.last_success
+        if self.last_failure is not None:
+            update["$max"]["lastFailure"] = self.last_failure
+            update["$set"]["lastFailureReason"] = self.reason
+            update["$inc"]["timesFailed"] = self.failed
+        return update
 
 
 class SubscriptionStore:
@@ -143,6 +191,14 @@ class SubscriptionStore:
             }
         await self.collection.update_one({"_id": sub_id, **_LIVE}, update)
 
+    async def record_many(self, reports: dict[str, Report]) -> None:
+        """Write the delivery reports of several subscriptions in one round trip."""
+        if reports:
+            await self.collection.bulk_write(
+                [UpdateOne({"_id": k, **_LIVE}, r.update()) for k, r in reports.items()],
+                ordered=False,
+            )
+
     async def claim_throttle(self, sub_id: str, now: str, until: str) -> bool:
         """Take the right to notify now, if the throttling period has passed."""
         doc = await self.collection.find_one_and_update(
@@ -182,6 +238,48 @@ class NotifierBackend:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._stores: dict[str | None, SubscriptionStore] = {}
+        #: Per tenant: items delivered but not deleted yet (id -> owner), and reports.
+        self._done: dict[str | None, dict[str, str]] = {}
+        self._reports: dict[str | None, dict[str, Report]] = {}
+        self._locks: dict[str | None, asyncio.Lock] = {}
+        self._flusher: asyncio.Task[None] | None = None
+
+    def _waiting(self) -> bool:
+        return any(self._done.values()) or any(self._reports.values())
+
+    def _report(self, delivery: Delivery, ok: bool, when: str, reason: str | None) -> None:
+        reports = self._reports.setdefault(delivery.tenant, {})
+        reports.setdefault(delivery.subscription_id, Report()).add(ok, when, reason)
+
+    def _schedule(self) -> None:
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        while self._waiting():
+            await asyncio.sleep(FLUSH_DELAY)
+            for tenant in list(self._done.keys() | self._reports.keys()):
+                try:
+                    await self.flush(tenant)
+                except Exception:  # the store is down: the leases run out, all is sent again
+                    log.exception("cannot record deliveries of tenant %s", tenant)
+
+    async def flush(self, tenant: str | None, *, reports: bool = True) -> None:
+        """Delete the delivered items of a tenant (and write its reports) now."""
+        async with self._locks.setdefault(tenant, asyncio.Lock()):
+            done = self._done.pop(tenant, None)
+            waiting = self._reports.pop(tenant, None) if reports else None
+            if not done and not waiting:
+                return
+            subs = await self._for(tenant)
+            if done:
+                owners: dict[str, list[str]] = {}
+                for item_id, owner in done.items():
+                    owners.setdefault(owner, []).append(item_id)
+                for owner, ids in owners.items():
+                    await subs.outbox.delivered_many(ids, owner)
+            if waiting:
+                await subs.record_many(waiting)
 
     async def _for(self, tenant: str | None) -> SubscriptionStore:
         found = self._stores.get(tenant)
@@ -218,12 +316,24 @@ class NotifierBackend:
             subs = await self._for(tenant)
         except NonexistentTenant:
             return []
+        if self._done.get(tenant):
+            await self.flush(tenant, reports=False)  # the next items of their keys may go
         return await subs.outbox.claim(owner, now, lease_until, limit)
 
     async def delivered(self, delivery: Delivery, owner: str, when: str) -> None:
-        subs = await self._for(delivery.tenant)
-        await subs.outbox.delivered(delivery.id, owner)
-        await subs.record(delivery.subscription_id, True, when, None)
+        """Note a delivery: the item is deleted and the report written in a batch, soon.
+
+        Until then the item stays pending and leased, so it still holds back the later
+        items of its key (which wait for the deletion, done before every claim) and is
+        sent again after its lease if this process dies first (at least once).
+        """
+        done = self._done.setdefault(delivery.tenant, {})
+        done[delivery.id] = owner
+        self._report(delivery, True, when, None)
+        if len(done) >= FLUSH_ITEMS:
+            await self.flush(delivery.tenant)
+        else:
+            self._schedule()
 
     async def failed(
         self, delivery: Delivery, owner: str, when: str, error: str, retry_at: str | None
@@ -234,13 +344,19 @@ class NotifierBackend:
             await subs.outbox.dead(delivery.id, owner, delivery.attempts, error)
         else:
             await subs.outbox.retry(delivery.id, owner, retry_at, delivery.attempts, error)
-        await subs.record(delivery.subscription_id, False, when, error)
+        self._report(delivery, False, when, error)
+        self._schedule()
 
     async def release(self, tenant: str | None, owner: str) -> None:
+        """Write what is waiting, then give back owner's leases (a worker stops)."""
         try:
+            await self.flush(tenant)
             await (await self._for(tenant)).outbox.release(owner)
         except NonexistentTenant:
             return
+        finally:
+            if self._flusher is not None and not self._flusher.done():
+                await asyncio.wait([self._flusher], timeout=5)  # it ends when all is written
 
     async def claim_throttle(self, tenant: str | None, sub_id: str, now: str, until: str) -> bool:
         return await (await self._for(tenant)).claim_throttle(sub_id, now, until)

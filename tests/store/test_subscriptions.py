@@ -13,7 +13,7 @@ from broker.ngsild.errors import AlreadyExists, ResourceNotFound
 from broker.ngsild.notification import Delivery, iso_at
 from broker.ngsild.subscription import parse_subscription
 from broker.store import Store, connect
-from broker.store.subscriptions import SubscriptionStore, subscription_store
+from broker.store.subscriptions import Report, SubscriptionStore, subscription_store
 
 NOW = iso_at(-60)
 
@@ -102,6 +102,26 @@ async def test_delivery_status(subs: SubscriptionStore) -> None:
     assert doc["lastFailure"] == failed
     # Delivery status is not a change of the subscription: other processes ignore it.
     assert doc["modifiedAt"] == NOW and doc["rev"] == 1
+
+
+async def test_delivery_reports_in_batches(subs: SubscriptionStore) -> None:
+    """Coalesced reports add up, and the latest outcome sets status (in any order)."""
+    await subs.create(sub(1), None, NOW)
+    sub_id = "urn:ngsi-ld:Subscription:1"
+    early, failed, ok = iso_at(-3), iso_at(-2), iso_at(-1)
+    report = Report()
+    report.add(True, ok, None)
+    report.add(False, failed, "HTTP 500")
+    report.add(True, early, None)
+    await subs.record_many({sub_id: report})
+    later = Report()
+    later.add(True, early, None)  # written last but older: the times stay ($max)
+    await subs.record_many({sub_id: later})
+    doc = await subs.get(sub_id)
+    assert doc is not None
+    assert (doc["timesSent"], doc["timesFailed"], doc["status"]) == (4, 1, "ok")
+    assert doc["lastSuccess"] == doc["lastNotification"] == ok
+    assert (doc["lastFailure"], doc["lastFailureReason"]) == (failed, "HTTP 500")
 
 
 async def test_outbox_order_and_leases(subs: SubscriptionStore) -> None:
