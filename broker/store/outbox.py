@@ -173,9 +173,6 @@ class OutboxStore:
         docs.sort(key=lambda doc: doc["seq"])
         return [_delivery(doc, self.tenant) for doc in docs]
 
-    async def delivered(self, item_id: str, owner: str) -> None:
-        await self.collection.delete_one({"_id": item_id, "owner": owner})
-
     async def delivered_many(self, item_ids: Sequence[str], owner: str) -> None:
         """Delete items sent by owner (still leased to it), in one round trip."""
         if item_ids:

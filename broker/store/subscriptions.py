@@ -54,7 +54,8 @@ FLUSH_ITEMS = 256
 
 @dataclass(slots=True)
 class Report:
-    """Delivery outcomes of one subscription not written yet (see SubscriptionStore.record)."""
+    """Delivery outcomes of one subscription not written yet (clause 5.2.14: timesSent counts
+    attempts, timesFailed failures); see SubscriptionStore.record_many."""
 
     sent: int = 0
     failed: int = 0
@@ -171,25 +172,6 @@ class SubscriptionStore:
 
     async def purge_tombstones(self, before: str) -> None:
         await self.collection.delete_many({"deleted": True, "modifiedAt": {"$lt": before}})
-
-    async def record(self, sub_id: str, ok: bool, when: str, reason: str | None) -> None:
-        """Delivery status (clause 5.2.14): timesSent counts attempts, timesFailed failures."""
-        if ok:
-            update: dict[str, Any] = {
-                "$set": {"status": "ok", "lastNotification": when, "lastSuccess": when},
-                "$inc": {"timesSent": 1},
-            }
-        else:
-            update = {
-                "$set": {
-                    "status": "failed",
-                    "lastNotification": when,
-                    "lastFailure": when,
-                    "lastFailureReason": reason or "unknown",
-                },
-                "$inc": {"timesSent": 1, "timesFailed": 1},
-            }
-        await self.collection.update_one({"_id": sub_id, **_LIVE}, update)
 
     async def record_many(self, reports: dict[str, Report]) -> None:
         """Write the delivery reports of several subscriptions in one round trip."""

@@ -92,8 +92,10 @@ async def test_delivery_status(subs: SubscriptionStore) -> None:
     await subs.create(sub(1), None, NOW)
     sub_id = "urn:ngsi-ld:Subscription:1"
     failed, ok = iso_at(-2), iso_at(-1)
-    await subs.record(sub_id, False, failed, "HTTP 500")
-    await subs.record(sub_id, True, ok, None)
+    report = Report()
+    report.add(False, failed, "HTTP 500")
+    report.add(True, ok, None)
+    await subs.record_many({sub_id: report})
     doc = await subs.get(sub_id)
     assert doc is not None
     assert (doc["timesSent"], doc["timesFailed"], doc["status"]) == (2, 1, "ok")
@@ -134,7 +136,7 @@ async def test_outbox_order_and_leases(subs: SubscriptionStore) -> None:
     first = await outbox.claim("w1", now, iso_at(30), 10)
     assert [d.id for d in first] == ["urn:n:1", "urn:n:3"]
     assert await outbox.claim("w2", iso_at(), iso_at(30), 10) == []
-    await outbox.delivered("urn:n:1", "w1")
+    await outbox.delivered_many(["urn:n:1"], "w1")
     await outbox.retry("urn:n:3", "w1", iso_at(60), 1, "HTTP 500")
     second = await outbox.claim("w2", iso_at(), iso_at(30), 10)
     assert [d.id for d in second] == ["urn:n:2"]  # b waits for its retry
