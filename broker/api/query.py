@@ -17,13 +17,13 @@ from ..ngsild.render import RenderOptions, render_entity
 from ..ngsild.uris import check_uri
 from ..store import EntityQuery, Selector
 from .geojson import feature_collection
-from .keys import SETTINGS, STORE
+from .keys import STORE
 from .negotiation import GEOJSON, JSONLD, response_media_type
 from .rendering import Projection, not_yet, prefer_json, projection, render_options, with_context
 from .requests import (
     check_params,
-    int_param,
     options,
+    paging,
     read_body,
     read_json,
     request_context,
@@ -84,17 +84,6 @@ def _check_pattern(pattern: str) -> None:
         raise BadRequestData(f"idPattern is not a valid regular expression: {err}") from None
 
 
-def _paging(request: web.Request) -> tuple[int, int, bool]:
-    limit = int_param(request, "limit", 20)
-    maximum = request.app[SETTINGS].max_limit
-    if limit > maximum:
-        raise BadRequestData(f"limit {limit} is over the maximum of {maximum} (MAX_LIMIT)")
-    count = request.query.get("count")
-    if count not in (None, "true", "false"):
-        raise BadRequestData(f"count must be true or false, got {count!r}")
-    return limit, int_param(request, "offset", 0), count == "true"
-
-
 @routes.get("/ngsi-ld/v1/entities")
 @routes.get("/ngsi-ld/v1/entities/")
 async def query_entities(request: web.Request) -> web.Response:
@@ -130,7 +119,7 @@ async def query_entities(request: web.Request) -> web.Response:
             "or local=true"
         )
     not_yet(request, _GET_NOT_YET)
-    limit, offset, count = _paging(request)
+    limit, offset, count = paging(request)
     selector = Selector(types, ids, pattern)
     scope_q = query.get("scopeQ")
     shape = projection(request, ctx)
@@ -196,7 +185,7 @@ async def query_by_post(request: web.Request) -> web.Response:
         attrs=[ctx.expand(a) for a in attrs] if attrs else None,
         lang=lang if isinstance(lang, str) else request.query.get("lang"),
     )
-    limit, offset, count = _paging(request)
+    limit, offset, count = paging(request)
     scope_q = data.get("scopeQ")
     if scope_q is not None and not isinstance(scope_q, str):
         raise BadRequestData("'scopeQ' must be a string (clause 4.19)")

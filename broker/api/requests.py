@@ -12,7 +12,7 @@ from aiohttp import web
 from ..ngsild.context import Context
 from ..ngsild.errors import BadRequestData, InvalidRequest
 from ..ngsild.render import Format
-from .keys import CONTEXTS
+from .keys import CONTEXTS, SETTINGS
 from .ldcontext import ContextResolver
 from .negotiation import JSONLD, body_media_type, link_context_url
 
@@ -22,6 +22,7 @@ __all__ = [
     "check_params",
     "int_param",
     "options",
+    "paging",
     "read_batch_body",
     "read_body",
     "read_json",
@@ -78,6 +79,18 @@ def int_param(request: web.Request, name: str, default: int) -> int:
     if not re.fullmatch(r"\d{1,9}", raw):
         raise BadRequestData(f"{name} must be a non-negative integer, got {raw!r}")
     return int(raw)
+
+
+def paging(request: web.Request) -> tuple[int, int, bool]:
+    """limit (at most MAX_LIMIT), offset and count=true|false of a listing (clause 5.5.9)."""
+    limit = int_param(request, "limit", 20)
+    maximum = request.app[SETTINGS].max_limit
+    if limit > maximum:
+        raise BadRequestData(f"limit {limit} is over the maximum of {maximum} (MAX_LIMIT)")
+    count = request.query.get("count")
+    if count not in (None, "true", "false"):
+        raise BadRequestData(f"count must be true or false, got {count!r}")
+    return limit, int_param(request, "offset", 0), count == "true"
 
 
 def options(request: web.Request, allowed: frozenset[str] = _KNOWN_OPTIONS) -> set[str]:

@@ -15,8 +15,9 @@ from typing import Any
 from aiohttp import web
 
 from ..ngsild.datetimes import now_iso
-from ..ngsild.errors import BadRequestData, InternalError, ResourceNotFound
+from ..ngsild.errors import InternalError, ResourceNotFound
 from ..ngsild.subscription import (
+    REPORT_MEMBERS,
     SUBSCRIPTION_PREFIX,
     merge_subscription,
     parse_subscription,
@@ -25,9 +26,9 @@ from ..ngsild.subscription import (
 from ..ngsild.uris import check_uri
 from ..notify.notifier import Notifier
 from ..store.subscriptions import NotifierBackend, SubscriptionStore, subscription_store
-from .keys import CHANGES, CONTEXTS, SETTINGS, STORE
+from .keys import CHANGES, CONTEXTS, STORE
 from .negotiation import JSONLD, response_media_type
-from .requests import check_params, int_param, read_body, request_context, tenant
+from .requests import check_params, paging, read_body, request_context, tenant
 from .responses import context_value, payload_response
 
 __all__ = ["NOTIFIER", "notifier_lifetime", "routes"]
@@ -35,15 +36,6 @@ __all__ = ["NOTIFIER", "notifier_lifetime", "routes"]
 BASE = "/ngsi-ld/v1/subscriptions"
 ONE = BASE + "/{subscriptionId:[^/]+}"
 NOTIFIER = web.AppKey("notifier", Notifier)
-_REPORT = (
-    "status",
-    "timesSent",
-    "timesFailed",
-    "lastNotification",
-    "lastSuccess",
-    "lastFailure",
-    "lastFailureReason",
-)
 routes = web.RouteTableDef()
 
 
@@ -101,7 +93,7 @@ async def create_subscription(request: web.Request) -> web.Response:
 def _rendered(
     doc: dict[str, Any], ctx: Any, source: object, media_type: str, now: str
 ) -> dict[str, Any]:
-    report = {k: doc[k] for k in _REPORT if k in doc}
+    report: dict[str, Any] = {k: doc[k] for k in REPORT_MEMBERS if k in doc}
     out = render_subscription(_model(doc), ctx, report, now)
     if media_type == JSONLD:
         out["@context"] = context_value(source)
@@ -114,21 +106,14 @@ async def query_subscriptions(request: web.Request) -> web.Response:
     """Query Subscriptions (clause 6.10.3.2): pages by limit/offset, count=true."""
     media_type = response_media_type(request, geojson=False)
     check_params(request, frozenset({"limit", "offset", "count"}))
-    limit = int_param(request, "limit", 20)
-    offset = int_param(request, "offset", 0)
-    maximum = request.app[SETTINGS].max_limit
-    if limit > maximum:
-        raise BadRequestData(f"limit {limit} is over the maximum of {maximum}")
-    count = request.query.get("count")
-    if count not in (None, "true", "false"):
-        raise BadRequestData(f"count must be true or false, got {count!r}")
+    limit, offset, count = paging(request)
     ctx, source = await request_context(request)
     store = await _store(request)
     docs = await store.page(limit, offset)
     total = await store.count()
     now = now_iso()
     out = [_rendered(doc, ctx, source, media_type, now) for doc in docs]
-    headers = {"NGSILD-Results-Count": str(total)} if count == "true" else None
+    headers = {"NGSILD-Results-Count": str(total)} if count else None
     response = payload_response(out, media_type, source, headers=headers)
     if limit and offset > 0:
         prev = max(0, offset - limit)

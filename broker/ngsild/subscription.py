@@ -39,6 +39,7 @@ __all__ = [
     "ACCEPTS",
     "DEFAULT_TRIGGERS",
     "FORMATS",
+    "REPORT_MEMBERS",
     "SUBSCRIPTION_PREFIX",
     "TRIGGERS",
     "Status",
@@ -67,19 +68,17 @@ FORMATS: Final = ("normalized", "concise", "keyValues")
 ACCEPTS: Final = ("application/json", "application/ld+json")
 SCHEMES: Final = ("http", "https", "mqtt", "mqtts")
 #: Read-only members (status of clauses 5.2.12 and 5.2.14): ignored in requests.
-_READ_ONLY: Final = frozenset(
-    {
-        "status",
-        "createdAt",
-        "modifiedAt",
-        "timesSent",
-        "timesFailed",
-        "lastNotification",
-        "lastSuccess",
-        "lastFailure",
-        "lastFailureReason",
-    }
+#: The delivery report kept with a subscription (clause 5.2.14, plus lastFailureReason).
+REPORT_MEMBERS: Final = (
+    "status",
+    "timesSent",
+    "timesFailed",
+    "lastNotification",
+    "lastSuccess",
+    "lastFailure",
+    "lastFailureReason",
 )
+_READ_ONLY: Final = frozenset({*REPORT_MEMBERS, "createdAt", "modifiedAt"})
 #: Members of newer or optional features that this broker does not apply (yet).
 _NOT_SUPPORTED: Final = frozenset(
     {"csf", "temporalQ", "expandValues", "join", "joinLevel", "pick", "omit", "contextSourceInfo"}
@@ -516,15 +515,7 @@ def render_subscription(
             value = dict(value)
             if "attributes" in value:
                 value["attributes"] = _compact_list(value["attributes"], ctx)
-            for key in (
-                "status",
-                "timesSent",
-                "timesFailed",
-                "lastNotification",
-                "lastSuccess",
-                "lastFailure",
-                "lastFailureReason",
-            ):
+            for key in REPORT_MEMBERS:
                 if report.get(key):
                     value[key] = report[key]
         out[name] = value
