@@ -1,11 +1,16 @@
-"""Delivery workers: claim notifications from the outbox, send them, retry with backoff.
+"""Delivery workers: send notifications held in memory or claimed from the outbox.
 
-A worker claims due items of a tenant with a lease (at most one per subscription and
-entity at a time, in order), sends them concurrently (bounded per process and per
-endpoint), deletes them on success and reschedules them on failure, doubling the wait
-each time up to ``backoff_max``; after ``max_attempts`` an item is given up ("dead").
-It wakes up at once when this process enqueues something, and polls every ``poll``
-seconds for work left by other processes (retries, crashes, restarts).
+Items reach a worker two ways. Those this process has just queued come straight from
+memory (they were inserted already leased to it: no claim, no extra round trip); others
+(retries, items held back by an earlier one of their key, work left by a process that
+stopped or died) are claimed from the outbox with a lease. Either way the worker keeps one
+chain per key (subscription + entity): only the first item of a chain is being sent, so
+items of a key go out in order. Items are sent concurrently across keys (bounded per
+process and per endpoint), deleted on success and rescheduled on failure, doubling the
+wait each time up to ``backoff_max``; after ``max_attempts`` an item is given up ("dead").
+A failure hands the rest of its chain back to the outbox (so that nothing overtakes the
+retry). The worker claims at once when it knows the outbox holds work for it, and polls
+every ``poll`` seconds for work left by other processes.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import deque
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from ..metrics import NOTIFICATIONS_FAILED, NOTIFICATIONS_SENT
@@ -39,15 +46,98 @@ class DeliveryWorker:
         self._woken: set[str | None] = set()
         self._event = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
+        #: Set whenever a task in flight ends (a claim may then take its place).
+        self._slot = asyncio.Event()
         self._touched: set[str | None] = set()
         self._timers: list[asyncio.TimerHandle] = []
         self._last_sweep = 0.0
+        #: Items held by this process, per key: the first is being sent, the rest wait.
+        self._chains: dict[str, deque[Delivery]] = {}
+        self._held = 0
+        #: Monotonic time after which a held item's lease is too short to start sending it.
+        self._deadlines: dict[str, float] = {}
+        #: Tenants whose outbox may hold items for a claim (as far as this process knows).
+        self._stored: set[str | None] = set()
         #: Set when the notifier stops: the loop ends even if a cancellation was swallowed.
         self.stopping = False
 
     def wake(self, tenant: str | None) -> None:
         self._woken.add(tenant)
         self._event.set()
+
+    def room(self, n: int) -> bool:
+        """Whether n more items may be held in memory (beyond it they wait in the outbox)."""
+        return not self.stopping and self._held + n <= self.settings.memory_queue
+
+    def stored(self, tenant: str | None) -> None:
+        """Items of tenant were left in the outbox: claim now, and again shortly (the item
+        holding them back may be deleted only a few milliseconds later)."""
+        self._stored.add(tenant)
+        self.wake(tenant)
+        loop = asyncio.get_running_loop()
+        self._timers.append(loop.call_later(0.05, self.wake, tenant))
+        self._prune_timers()
+
+    def dispatch(self, items: Sequence[Delivery]) -> None:
+        """Send items leased to this process, each after those of its key already held."""
+        deadline = time.monotonic() + self.settings.lease - self.settings.timeout - 1
+        for item in items:
+            self._touched.add(item.tenant)
+            self._deadlines[item.id] = deadline
+            self._held += 1
+            chain = self._chains.get(item.key)
+            if chain is not None:
+                chain.append(item)
+                continue
+            self._chains[item.key] = deque((item,))
+            self._start(item)
+
+    def _start(self, item: Delivery) -> None:
+        if time.monotonic() > self._deadlines.get(item.id, float("inf")):
+            # Held too long (a slow endpoint): its lease may run out while it is sent.
+            task = asyncio.create_task(self._hand_back(item))
+        else:
+            task = asyncio.create_task(self._deliver(item))
+        self._inflight.add(task)
+        task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._slot.set()
+
+    def _finish(self, item: Delivery) -> None:
+        """Take item (done with) off its chain and start the next one of its key."""
+        self._held -= 1
+        self._deadlines.pop(item.id, None)
+        chain = self._chains.get(item.key)
+        if not chain or chain[0] is not item:
+            return
+        chain.popleft()
+        if not chain:
+            del self._chains[item.key]
+        elif not self.stopping:  # else the outbox gets them back with the leases
+            self._start(chain[0])
+
+    async def _hand_back_chain(self, item: Delivery) -> None:
+        """Give the outbox the items waiting behind item (whose order it then keeps)."""
+        chain = self._chains.pop(item.key, None)
+        rest = [other for other in chain or () if other is not item]
+        self._held -= len(rest)
+        for other in rest:
+            self._deadlines.pop(other.id, None)
+        if rest:
+            try:
+                await self.backend.release_items(item.tenant, [o.id for o in rest], self.owner)
+            except Exception:  # their leases run out, then they are claimed
+                log.exception("cannot hand notifications back to the outbox")
+        self.stored(item.tenant)
+
+    async def _hand_back(self, item: Delivery) -> None:
+        self._held -= 1
+        self._deadlines.pop(item.id, None)
+        await self._hand_back_chain(item)
+        with contextlib.suppress(Exception):
+            await self.backend.release_items(item.tenant, [item.id], self.owner)
 
     async def run(self) -> None:
         while not self.stopping:
@@ -75,25 +165,27 @@ class DeliveryWorker:
         while not self.stopping:
             free = self.settings.concurrency - len(self._inflight)
             if free <= 0:
-                await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+                # Not asyncio.wait(self._inflight): with thousands of items in flight,
+                # that costs a callback on each of them every time one ends.
+                self._slot.clear()
+                await self._slot.wait()
                 continue
             now = now_iso()
             items = await self.backend.claim(
                 tenant, self.owner, now, iso_at(self.settings.lease), free
             )
             if not items:
+                self._stored.discard(tenant)
                 return
-            self._touched.add(tenant)
-            for item in items:
-                task = asyncio.create_task(self._deliver(item))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
+            self._stored.add(tenant)
+            self.dispatch(items)
 
     async def _deliver(self, item: Delivery) -> None:
         item.attempts += 1
         scheme = urlsplit(item.endpoint["uri"]).scheme.lower()
         channel = "mqtt" if scheme.startswith("mqtt") else "http"
         sender = self.senders.get(channel)
+        retry = False
         try:
             if sender is None:
                 raise DeliveryError(f"no sender for {scheme!r} endpoints")
@@ -103,6 +195,7 @@ class DeliveryWorker:
             reason = str(err) if isinstance(err, DeliveryError) else f"internal error: {err!r}"
             if not isinstance(err, DeliveryError):
                 log.exception("sending notification %s failed", item.id)
+            retry = item.attempts < self.settings.max_attempts
             outcome = self._failed(item, reason)
             NOTIFICATIONS_FAILED.labels(channel=channel).inc()
         else:
@@ -112,7 +205,15 @@ class DeliveryWorker:
             await outcome
         except Exception:  # the store is down: the lease runs out and it is sent again
             log.exception("cannot record the delivery of notification %s", item.id)
-        self.wake(item.tenant)  # the next item of this key may now go
+        if retry:
+            # The retry waits in the outbox: what waits behind it in memory goes there too.
+            self._held -= 1
+            self._deadlines.pop(item.id, None)
+            await self._hand_back_chain(item)
+            return
+        self._finish(item)
+        if item.tenant in self._stored:
+            self.wake(item.tenant)  # the next item of this key may be in the outbox
 
     async def _failed(self, item: Delivery, reason: str) -> None:
         give_up = item.attempts >= self.settings.max_attempts
@@ -129,8 +230,13 @@ class DeliveryWorker:
         )
         await self.backend.failed(item, self.owner, now_iso(), reason, retry_at)
         if not give_up:
+            self._stored.add(item.tenant)
             loop = asyncio.get_running_loop()
             self._timers.append(loop.call_later(delay + 0.01, self.wake, item.tenant))
+            self._prune_timers()
+
+    def _prune_timers(self) -> None:
+        if len(self._timers) > 1000:
             self._timers = [t for t in self._timers if not t.cancelled()][-1000:]
 
     async def stop(self, grace: float = 5.0) -> None:

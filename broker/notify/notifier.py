@@ -125,10 +125,33 @@ class Notifier:
     async def _enqueue_one(
         self, compiled: Compiled, notification: dict[str, Any], key: str, stamp: str
     ) -> None:
+        await self._queue(compiled.tenant, [self._delivery(compiled, notification, key, stamp)])
+
+    async def _queue(self, tenant: str | None, deliveries: list[Delivery]) -> None:
+        """Store deliveries, then send those this process may hold from memory at once.
+
+        An item is held (inserted leased to this process) unless an earlier pending item
+        of its key is held by nobody or by another process, or the memory queue is full;
+        the others wait in the outbox for a claim, in order.
+        """
+        worker = self.worker
+        held: set[str] = set()
+        if worker.room(len(deliveries)):
+            first: dict[str, str] = {}
+            for delivery in deliveries:
+                first.setdefault(delivery.key, delivery.seq)
+            blocked = await self.backend.blocked(tenant, first, worker.owner)
+            held = {d.id for d in deliveries if d.key not in blocked}
         await self.backend.enqueue(
-            compiled.tenant, [self._delivery(compiled, notification, key, stamp)]
+            tenant,
+            deliveries,
+            owner=worker.owner,
+            lease_until=iso_at(self.settings.lease),
+            held=held,
         )
-        self.worker.wake(compiled.tenant)
+        worker.dispatch([d for d in deliveries if d.id in held])
+        if len(held) < len(deliveries):
+            worker.stored(tenant)
 
     async def entities_changed(self, changes: Sequence[EntityChange]) -> None:
         """Match the writes against the subscriptions and store their notifications."""
@@ -161,5 +184,4 @@ class Notifier:
                     self._delivery(compiled, notification, key, stamp)
                 )
         for tenant, deliveries in queued.items():
-            await self.backend.enqueue(tenant, deliveries)
-            self.worker.wake(tenant)
+            await self._queue(tenant, deliveries)

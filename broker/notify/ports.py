@@ -7,7 +7,7 @@ the API (dependencies point from api to notify, and from notify to ngsild).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 from ..ngsild.context import Context
@@ -42,7 +42,23 @@ class Backend(Protocol):
 
     async def purge_tombstones(self, tenant: str | None, before: str) -> None: ...
 
-    async def enqueue(self, tenant: str | None, deliveries: Sequence[Delivery]) -> None: ...
+    async def enqueue(
+        self,
+        tenant: str | None,
+        deliveries: Sequence[Delivery],
+        *,
+        owner: str | None = None,
+        lease_until: str = "",
+        held: Collection[str] = (),
+    ) -> None: ...
+
+    async def blocked(
+        self, tenant: str | None, first_seqs: Mapping[str, str], owner: str
+    ) -> set[str]: ...
+
+    async def release_items(
+        self, tenant: str | None, item_ids: Sequence[str], owner: str
+    ) -> None: ...
 
     async def claim(
         self, tenant: str | None, owner: str, now: str, lease_until: str, limit: int

@@ -47,6 +47,9 @@ class NotifySettings:
     subscription_poll: float = 1.0
     #: Most entities in one periodic (timeInterval) notification.
     periodic_limit: int = 1000
+    #: Most notifications a process holds in memory to send itself; beyond, new ones wait
+    #: in the outbox for a claim (a slow receiver must not fill the memory).
+    memory_queue: int = 10_000
 
     @classmethod
     def from_env(cls) -> NotifySettings:
@@ -61,6 +64,7 @@ class NotifySettings:
             poll=_number("NOTIFY_POLL", 1.0),
             subscription_poll=_number("SUBSCRIPTION_POLL", 1.0),
             periodic_limit=int(_number("NOTIFY_PERIODIC_LIMIT", 1000)),
+            memory_queue=int(_number("NOTIFY_MEMORY_QUEUE", 10_000)),
         )
 
     def backoff(self, attempts: int) -> float:

@@ -10,6 +10,11 @@ gets a later ``due`` and is retried, and after the last attempt it is kept with
 Order: items with the same ``key`` (subscription + entity) are sent one after the other in
 ``seq`` order: an item is only claimed when no pending item of its key comes before it.
 
+Fast path: the process that inserts an item usually sends it itself, from memory. Such an
+item is inserted already leased to that process (so no claim is needed), unless ``blocked``
+finds an earlier pending item of its key that the process does not hold; then it is
+inserted unleased and waits for a claim like any other.
+
 Document::
 
     {"_id": notification id, "subscriptionId", "key", "seq", "state": "pending"|"dead",
@@ -21,7 +26,7 @@ Document::
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -37,7 +42,7 @@ OUTBOX = "notificationOutbox"
 _indexed: set[str] = set()
 
 
-def _document(delivery: Delivery, now: str) -> dict[str, Any]:
+def _document(delivery: Delivery, now: str, owner: str | None, lease_until: str) -> dict[str, Any]:
     return {
         "_id": delivery.id,
         "subscriptionId": delivery.subscription_id,
@@ -45,8 +50,8 @@ def _document(delivery: Delivery, now: str) -> dict[str, Any]:
         "seq": delivery.seq,
         "state": "pending",
         "due": now,
-        "leaseUntil": "",
-        "owner": None,
+        "leaseUntil": lease_until,
+        "owner": owner,
         "attempts": delivery.attempts,
         "endpoint": delivery.endpoint,
         "context": orjson.dumps(delivery.context).decode(),
@@ -88,10 +93,52 @@ class OutboxStore:
         )
         _indexed.add(self.db.name)
 
-    async def enqueue(self, deliveries: Sequence[Delivery]) -> None:
+    async def enqueue(
+        self,
+        deliveries: Sequence[Delivery],
+        *,
+        owner: str | None = None,
+        lease_until: str = "",
+        held: Collection[str] = (),
+    ) -> None:
+        """Insert items; those whose id is in held come leased to owner until lease_until."""
         await self.ensure_indexes()
         now = now_iso()
-        await self.collection.insert_many([_document(d, now) for d in deliveries], ordered=True)
+        await self.collection.insert_many(
+            [
+                _document(d, now, owner, lease_until)
+                if d.id in held
+                else _document(d, now, None, "")
+                for d in deliveries
+            ],
+            ordered=True,
+        )
+
+    async def blocked(self, first_seqs: Mapping[str, str], owner: str) -> set[str]:
+        """The keys (of first_seqs: key -> seq of the first new item) that have a pending
+        item before that seq which owner does not hold: their new items must wait."""
+        if not first_seqs:
+            return set()
+        pipeline: list[dict[str, Any]] = [
+            {
+                "$match": {
+                    "key": {"$in": list(first_seqs)},
+                    "state": "pending",
+                    "owner": {"$ne": owner},
+                }
+            },
+            {"$group": {"_id": "$key", "seq": {"$min": "$seq"}}},
+        ]
+        cursor = await self.collection.aggregate(pipeline)
+        return {doc["_id"] async for doc in cursor if doc["seq"] < first_seqs[doc["_id"]]}
+
+    async def release_items(self, item_ids: Sequence[str], owner: str) -> None:
+        """Give back some of owner's leases, so that the items wait for a claim."""
+        if item_ids:
+            await self.collection.update_many(
+                {"_id": {"$in": list(item_ids)}, "owner": owner, "state": "pending"},
+                {"$set": {"leaseUntil": "", "owner": None}},
+            )
 
     async def claim(self, owner: str, now: str, lease_until: str, limit: int) -> list[Delivery]:
         """Lease up to limit due items, at most one per key and only the first of its key.

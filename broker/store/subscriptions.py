@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -288,8 +288,26 @@ class NotifierBackend:
     async def purge_tombstones(self, tenant: str | None, before: str) -> None:
         await (await self._for(tenant)).purge_tombstones(before)
 
-    async def enqueue(self, tenant: str | None, deliveries: Sequence[Delivery]) -> None:
-        await (await self._for(tenant)).outbox.enqueue(deliveries)
+    async def enqueue(
+        self,
+        tenant: str | None,
+        deliveries: Sequence[Delivery],
+        *,
+        owner: str | None = None,
+        lease_until: str = "",
+        held: Collection[str] = (),
+    ) -> None:
+        await (await self._for(tenant)).outbox.enqueue(
+            deliveries, owner=owner, lease_until=lease_until, held=held
+        )
+
+    async def blocked(
+        self, tenant: str | None, first_seqs: Mapping[str, str], owner: str
+    ) -> set[str]:
+        return await (await self._for(tenant)).outbox.blocked(first_seqs, owner)
+
+    async def release_items(self, tenant: str | None, item_ids: Sequence[str], owner: str) -> None:
+        await (await self._for(tenant)).outbox.release_items(item_ids, owner)
 
     async def claim(
         self, tenant: str | None, owner: str, now: str, lease_until: str, limit: int

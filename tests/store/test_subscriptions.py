@@ -150,3 +150,29 @@ async def test_outbox_order_and_leases(subs: SubscriptionStore) -> None:
     assert again[0].notification["id"] == "urn:n:4"
     await outbox.purge("urn:s:1")
     assert await outbox.count() == 0
+
+
+async def test_outbox_items_held_by_their_process(subs: SubscriptionStore) -> None:
+    """The fast path: items inserted leased to their process are never claimed by another;
+    a key with an earlier item that the process does not hold is blocked; items handed
+    back are claimed again, in order."""
+    outbox = subs.outbox
+    assert await outbox.blocked({"a": "1", "b": "1"}, "w1") == set()
+    held = {"urn:n:1", "urn:n:2"}
+    await outbox.enqueue(
+        [delivery(1, "a", "1"), delivery(2, "a", "2"), delivery(3, "b", "3")],
+        owner="w1",
+        lease_until=iso_at(30),
+        held=held,
+    )
+    # Key a is held by w1 only: w1 may go on holding it, w2 may not; b's item is unleased.
+    assert await outbox.blocked({"a": "5", "b": "5"}, "w1") == {"b"}
+    assert await outbox.blocked({"a": "5", "b": "5"}, "w2") == {"a", "b"}
+    assert await outbox.blocked({"a": "0", "b": "0"}, "w2") == set()  # nothing earlier
+    claimed = await outbox.claim("w2", iso_at(), iso_at(30), 10)
+    assert [d.id for d in claimed] == ["urn:n:3"]  # a's items are leased to w1
+    await outbox.release_items(["urn:n:2"], "w2")  # not w2's: nothing happens
+    assert await outbox.claim("w3", iso_at(), iso_at(30), 10) == []
+    await outbox.release_items(["urn:n:1", "urn:n:2"], "w1")
+    again = await outbox.claim("w3", iso_at(), iso_at(30), 10)
+    assert [d.id for d in again] == ["urn:n:1"]  # then urn:n:2, in order

@@ -1,0 +1,126 @@
+"""The delivery worker's fast path: notifications queued by a process are sent from its
+memory (no claim), in order per subscription and entity, and fall back to the outbox's
+claims whenever order or memory requires it (a retry, an earlier item held elsewhere, a
+full memory queue)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from broker.ngsild.notification import Delivery, iso_at
+from broker.notify.notifier import Notifier
+from broker.store.subscriptions import subscription_store
+
+from .helpers import FAST, Factory, speeds, subscribe, until
+from .receiver import Receiver
+
+
+def count_claims(notifier: Notifier) -> list[int]:
+    """Wraps the backend's claim: the list gets the number of items of each claim."""
+    sizes: list[int] = []
+    claim = notifier.backend.claim
+
+    async def counted(*args: Any) -> list[Delivery]:
+        items = await claim(*args)
+        sizes.append(len(items))
+        return items
+
+    notifier.backend.claim = counted  # type: ignore[method-assign]
+    return sizes
+
+
+def got(receiver: Receiver) -> list[int]:
+    return [b["data"][0]["speed"] for b in receiver.bodies]
+
+
+async def test_queued_notifications_go_out_from_memory(
+    notifiers: Factory, receiver: Receiver
+) -> None:
+    """Clause 5.8.6 notifications of a process's own writes are sent without any claim of
+    the outbox, in the order of the writes, and are then deleted from it."""
+    notifier = await notifiers()
+    sizes = count_claims(notifier)
+    await subscribe(notifier.backend.store, receiver)  # type: ignore[attr-defined]
+    await notifier.registry.poll()
+    receiver.delay = 0.002
+    await speeds(notifier, 30)
+    await receiver.wait(30)
+    assert got(receiver) == list(range(1, 31))
+    assert sum(sizes) == 0  # polls found nothing to claim
+    outbox = (await subscription_store(notifier.backend.store, None)).outbox  # type: ignore[attr-defined]
+    for _ in range(100):  # deletions are written in batches, a few milliseconds later
+        if await outbox.count() == 0:
+            break
+        await receiver.quiet(0.02)
+    assert await outbox.count() == 0
+
+
+async def test_a_retry_takes_the_items_behind_it_back_to_the_outbox(
+    notifiers: Factory, receiver: Receiver
+) -> None:
+    """A failed delivery is retried first: what waited behind it in memory goes back to the
+    outbox and is claimed after the retry succeeds, so the order holds."""
+    notifier = await notifiers()
+    sizes = count_claims(notifier)
+    await subscribe(notifier.backend.store, receiver)  # type: ignore[attr-defined]
+    await notifier.registry.poll()
+    receiver.status = 500
+    receiver.delay = 0.05  # the first is in flight while the others are queued behind it
+    await speeds(notifier, 5)
+    await until(lambda: receiver.failures >= 1)
+    receiver.status = 200
+    receiver.delay = 0
+    await receiver.wait(5)
+    await receiver.quiet(0.2)
+    assert got(receiver) == [1, 2, 3, 4, 5]
+    assert sum(sizes) >= 5  # the retry and the four behind it came from claims
+
+
+async def test_an_earlier_item_held_elsewhere_blocks_the_key(
+    notifiers: Factory, receiver: Receiver
+) -> None:
+    """An earlier pending item of the same subscription and entity held by another process
+    keeps the new one in the outbox until it is gone; then a claim sends it."""
+    notifier = await notifiers()
+    sub_id = await subscribe(notifier.backend.store, receiver)  # type: ignore[attr-defined]
+    await notifier.registry.poll()
+    outbox = (await subscription_store(notifier.backend.store, None)).outbox  # type: ignore[attr-defined]
+    key = f"{sub_id}|urn:ngsi-ld:Vehicle:1"
+    earlier = Delivery(
+        id="urn:ngsi-ld:Notification:earlier",
+        tenant=None,
+        subscription_id=sub_id,
+        key=key,
+        seq="0000",
+        endpoint={"uri": receiver.url},
+        context=None,
+        notification={"id": "urn:ngsi-ld:Notification:earlier", "data": []},
+    )
+    held = {earlier.id}
+    await outbox.enqueue([earlier], owner="other-process", lease_until=iso_at(60), held=held)
+    await speeds(notifier, 1)
+    await receiver.quiet(0.3)
+    assert receiver.received == []
+    doc = await outbox.collection.find_one({"key": key, "_id": {"$ne": earlier.id}})
+    assert doc is not None and doc["owner"] is None  # waiting for a claim, not held
+    await outbox.delivered_many([earlier.id], "other-process")
+    await receiver.wait(1, within=3)
+    assert got(receiver) == [1]
+
+
+async def test_a_full_memory_queue_leaves_the_rest_to_the_outbox(
+    notifiers: Factory, receiver: Receiver
+) -> None:
+    """With NOTIFY_MEMORY_QUEUE reached, new notifications wait in the outbox (claimed
+    later) instead of filling the memory; all arrive, in order."""
+    notifier = await notifiers(replace(FAST, memory_queue=2))
+    sizes = count_claims(notifier)
+    await subscribe(notifier.backend.store, receiver)  # type: ignore[attr-defined]
+    await notifier.registry.poll()
+    receiver.delay = 0.02
+    await speeds(notifier, 8)
+    await receiver.wait(8)
+    assert got(receiver) == list(range(1, 9))
+    assert sum(sizes) >= 1
+    assert notifier.worker.room(2)  # everything held was let go
