@@ -21,6 +21,7 @@ from bson.objectid import ObjectId
 
 from ._errors import CommandError
 from ._geo import install as _install_geo_operators
+from ._membership import install as _install_membership
 
 __all__ = ["Document", "Engine", "UpdateOutcome", "bson_safe"]
 
@@ -34,6 +35,8 @@ _aggregate: Any = importlib.import_module("mongomock_ng.aggregate")
 
 # mongomock-ng's geo operators get the broker's geo-queries wrong (see _geo).
 _install_geo_operators(_filtering)
+# Its $in is quadratic in Python; the outbox's queries list hundreds of keys.
+_install_membership(_filtering)
 
 # How documents are held in the engine: dicts with naive UTC datetimes.
 _STORED: CodecOptions[dict[str, Any]] = CodecOptions(document_class=dict, tz_aware=False)
