@@ -22,6 +22,7 @@ from bson.objectid import ObjectId
 from ._errors import CommandError
 from ._geo import install as _install_geo_operators
 from ._membership import install as _install_membership
+from ._simple import compile_filter
 
 __all__ = ["Document", "Engine", "UpdateOutcome", "bson_safe"]
 
@@ -120,9 +121,18 @@ class _FastCollection(_collection_module.Collection):  # type: ignore[misc]
 
     def _iter_documents(self, filter: Any) -> Any:
         candidates = _id_candidates(self._store, filter)
-        if candidates is None:
+        if candidates is not None:
+            return (doc for doc in candidates if _filtering.filter_applies(filter, doc))
+        test = compile_filter(filter)
+        store = self._store
+        if test is None or getattr(store, "_ttl_indexes", True):
             return super()._iter_documents(filter)
-        return (doc for doc in candidates if _filtering.filter_applies(filter, doc))
+        applies = _filtering.filter_applies
+        return (
+            doc
+            for doc in list(store._documents.values())
+            if (decided := test(doc)) or (decided is None and applies(filter, doc))
+        )
 
     def _apply_update_document(
         self, existing_document: Document, spec: Any, document: Any, was_insert: bool
