@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,11 +46,14 @@ _LIVE: dict[str, Any] = {"deleted": {"$ne": True}}
 _indexed: set[str] = set()
 log = logging.getLogger("kaido.notify")
 
-#: Delivered items and delivery reports are written in batches: at most this long after
-#: the delivery (seconds), at once when this many are waiting, before every claim (the
-#: deletions) and when a worker hands its leases back.
+#: Delivered items are deleted in batches: at most this long after the delivery
+#: (seconds), at once when this many are waiting, before every claim and when a worker
+#: hands its leases back.
 FLUSH_DELAY = 0.005
 FLUSH_ITEMS = 256
+#: Delivery reports (a subscription's timesSent, lastSuccess...) wait longer: one update
+#: per subscription per batch is the dearest part of the bookkeeping under fan-out.
+REPORT_DELAY = 0.1
 
 
 @dataclass(slots=True)
@@ -238,11 +242,17 @@ class NotifierBackend:
             self._flusher = asyncio.create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
+        reported = time.monotonic()
         while self._waiting():
             await asyncio.sleep(FLUSH_DELAY)
+            reports = time.monotonic() - reported >= REPORT_DELAY or not any(
+                self._done.values()
+            )
+            if reports:
+                reported = time.monotonic()
             for tenant in list(self._done.keys() | self._reports.keys()):
                 try:
-                    await self.flush(tenant)
+                    await self.flush(tenant, reports=reports)
                 except Exception:  # the store is down: the leases run out, all is sent again
                     log.exception("cannot record deliveries of tenant %s", tenant)
 
