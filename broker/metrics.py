@@ -78,15 +78,25 @@ class StoreListener(monitoring.CommandListener):
 
     def __init__(self, seconds: Histogram) -> None:
         self._seconds = seconds
+        # (command, outcome) -> its child: labels() takes a lock and builds tuples, and
+        # this runs for every command. Bounded: the driver's command names are a fixed set.
+        self._children: dict[tuple[str, str], Histogram] = {}
+
+    def _observe(self, command: str, outcome: str, micros: int) -> None:
+        key = (command, outcome)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._seconds.labels(command, outcome)
+        child.observe(micros / 1e6)
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         pass
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        self._seconds.labels(event.command_name, "succeeded").observe(event.duration_micros / 1e6)
+        self._observe(event.command_name, "succeeded", event.duration_micros)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        self._seconds.labels(event.command_name, "failed").observe(event.duration_micros / 1e6)
+        self._observe(event.command_name, "failed", event.duration_micros)
 
 
 class Metrics:
@@ -121,11 +131,22 @@ class Metrics:
         self.registry.register(GC_COLLECTOR)
         #: To give to the MongoDB client (``connect(uri, event_listeners=[...])``).
         self.store_listener = StoreListener(self.store_seconds)
+        #: (method, route, status) -> the children of requests and request_seconds, so
+        #: that a request costs two dict lookups rather than two labels() calls.
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         method = method if method in _METHODS else "other"
-        self.requests.labels(method, route, str(status)).inc()
-        self.request_seconds.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        children = self._request_children.get(key)
+        if children is None:
+            # Bounded like the series themselves: methods, route patterns and statuses.
+            children = self._request_children[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.request_seconds.labels(method, route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def render(self) -> bytes:
         """Every series, in the text format of CONTENT_TYPE."""

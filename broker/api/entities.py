@@ -34,7 +34,7 @@ from ..ngsild.parse import (
     parse_scope,
     parse_types,
 )
-from ..ngsild.render import render_entity
+from ..ngsild.render import RenderOptions, render_entity
 from ..ngsild.uris import check_uri
 from ..store import EntityStore, Store
 from ..store.updates import FastUpdate, partial_update, replace_instances
@@ -42,7 +42,7 @@ from .geojson import feature
 from .keys import CHANGES, MODELS, STORE
 from .negotiation import GEOJSON, JSON, JSONLD, response_media_type
 from .query import query_entities
-from .rendering import prefer_json, projection, render_options, with_context
+from .rendering import Projection, prefer_json, projection, render_options, with_context
 from .requests import (
     Body,
     check_params,
@@ -65,6 +65,9 @@ _RETRIEVE_PARAMS = frozenset(
     {"attrs", "options", "format", "lang", "type", "geometryProperty", "local", "pick", "omit"}
 )
 _RETRIEVE_OPTIONS = frozenset({"keyValues", "simplified", "concise", "normalized", "sysAttrs"})
+#: What render_options and projection give for a request without query parameters.
+_DEFAULT_RENDER = RenderOptions()
+_WHOLE = Projection()
 
 
 def _store(request: web.Request) -> Store:
@@ -155,15 +158,21 @@ async def retrieve_entity(request: web.Request) -> web.StreamResponse:
     if not request.match_info["entityId"]:
         return await query_entities(request)  # GET /entities/ is the query, not an id
     media_type = response_media_type(request)
+    query = request.query
+    # Without a query string (the usual read) every parameter has its default: the checks
+    # below could not fail, and what they would build is the same as these constants.
     check_params(request, _RETRIEVE_PARAMS)
-    opts = options(request, _RETRIEVE_OPTIONS)
+    opts = options(request, _RETRIEVE_OPTIONS) if query else set()
     entity_id = _entity_id(request)
     ctx, source = await request_context(request)
-    render = render_options(request, ctx, opts)
-    if "geometryProperty" in request.query and media_type != GEOJSON:
-        raise BadRequestData("geometryProperty applies only to Accept: application/geo+json")
-    types = _type_selector(request, ctx)
-    shape = projection(request, ctx)
+    if query:
+        render = render_options(request, ctx, opts)
+        if "geometryProperty" in query and media_type != GEOJSON:
+            raise BadRequestData("geometryProperty applies only to Accept: application/geo+json")
+        types = _type_selector(request, ctx)
+        shape = projection(request, ctx)
+    else:
+        render, types, shape = _DEFAULT_RENDER, None, _WHOLE
     store = await _store(request).entities(tenant(request))
     entity = await store.get(entity_id)
     if entity is None:
@@ -178,9 +187,11 @@ async def retrieve_entity(request: web.Request) -> web.StreamResponse:
         if prefer_json(request):
             return payload_response(out, GEOJSON, source, link=True)
         return payload_response(with_context(out, source), GEOJSON, source)
-    out = shape.apply(render_entity(entity, ctx, render))
-    if shape.empty(out):
-        raise ResourceNotFound(f"Nothing of entity {entity_id!r} is left after pick/omit")
+    out = render_entity(entity, ctx, render)
+    if shape.pick is not None or shape.omit is not None:
+        out = shape.apply(out)
+        if shape.empty(out):
+            raise ResourceNotFound(f"Nothing of entity {entity_id!r} is left after pick/omit")
     if media_type == JSONLD:
         with_context(out, source)
     return payload_response(out, media_type, source)

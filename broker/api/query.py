@@ -11,9 +11,8 @@ from aiohttp import web
 from ..ngsild.context import Context
 from ..ngsild.errors import BadRequestData, OperationNotSupported
 from ..ngsild.geoquery import parse_geoquery
-from ..ngsild.model import Entity
 from ..ngsild.q import parse_q, parse_type_expression
-from ..ngsild.render import RenderOptions, render_entity
+from ..ngsild.render import RenderOptions, render_entities
 from ..ngsild.uris import check_uri
 from ..store import EntityQuery, Selector
 from .geojson import feature_collection
@@ -271,12 +270,10 @@ async def _answer(
             return payload_response(collection, GEOJSON, source, headers=headers, link=True)
         collection["@context"] = context_value(source)
         return payload_response(collection, GEOJSON, source, headers=headers)
-    out = [shape.apply(_rendered(e, ctx, render, source, media_type)) for e in entities]
+    out = render_entities(entities, ctx, render)
+    if media_type == JSONLD:
+        for item in out:
+            with_context(item, source)
+    if shape.pick is not None or shape.omit is not None:
+        out = [shape.apply(item) for item in out]
     return payload_response(out, media_type, source, headers=headers)
-
-
-def _rendered(
-    entity: Entity, ctx: Context, render: RenderOptions, source: object, media_type: str
-) -> dict[str, Any]:
-    out = render_entity(entity, ctx, render)
-    return with_context(out, source) if media_type == JSONLD else out

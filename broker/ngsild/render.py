@@ -7,13 +7,13 @@ Names and types are compacted with the request's @context.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from .model import MAIN_MEMBER, Entity, Instance
 
-__all__ = ["Format", "RenderOptions", "TermCompactor", "render_entity"]
+__all__ = ["Format", "RenderOptions", "TermCompactor", "render_entities", "render_entity"]
 
 Format = Literal["normalized", "concise", "keyValues"]
 
@@ -66,58 +66,78 @@ def _pick_language(language_map: dict[str, Any], lang: str) -> tuple[str, Any] |
     return None
 
 
-def _compact_vocab(value: Any, ctx: TermCompactor) -> Any:
+#: Kinds whose simplified value is not just their value (see _key_value).
+_KV_SPECIAL: Final = frozenset(
+    {"VocabProperty", "LanguageProperty", "JsonProperty", "ListRelationship"}
+)
+#: Kinds that _instance may render with other than their main member.
+_NOT_PLAIN: Final = frozenset({"VocabProperty", "LanguageProperty"})
+
+
+def _compact_vocab(value: Any, compact: Callable[[str], str]) -> Any:
     if isinstance(value, list):
-        return [ctx.compact(v) for v in value]
-    return ctx.compact(value)
+        return [compact(v) for v in value]
+    return compact(value)
 
 
-def _key_value(inst: Instance, ctx: TermCompactor, opts: RenderOptions) -> Any:
+def _key_value(inst: Instance, compact: Callable[[str], str], lang: str | None) -> Any:
     """The simplified value (clause 4.5.3): kinds other than Property and Relationship keep
     their main member's name so that a client can tell what it is reading."""
     kind = inst["type"]
     value = inst["value"]
+    if kind not in _KV_SPECIAL:
+        return value
     if kind == "VocabProperty":
-        return {"vocab": _compact_vocab(value, ctx)}
+        return {"vocab": _compact_vocab(value, compact)}
     if kind == "LanguageProperty":
-        if opts.lang is not None:
-            picked = _pick_language(value, opts.lang)
+        if lang is not None:
+            picked = _pick_language(value, lang)
             return picked[1] if picked else None
         return {"languageMap": value}
     if kind == "JsonProperty":
         return {"json": value}
-    if kind == "ListRelationship":
-        return [v.get("object") if isinstance(v, dict) else v for v in value]
-    return value
+    # ListRelationship
+    return [v.get("object") if isinstance(v, dict) else v for v in value]
 
 
-def _instance(inst: Instance, ctx: TermCompactor, opts: RenderOptions) -> Any:
+def _instance(
+    inst: Instance,
+    compact: Callable[[str], str],
+    concise: bool,
+    sys_attrs: bool,
+    lang: str | None,
+) -> Any:
     kind = inst["type"]
-    concise = opts.format == "concise"
-    out: dict[str, Any] = {} if concise else {"type": kind}
     value = inst["value"]
+    out: dict[str, Any]
     if kind == "VocabProperty":
-        out["vocab"] = _compact_vocab(value, ctx)
-    elif kind == "LanguageProperty" and opts.lang is not None:
+        vocab = _compact_vocab(value, compact)
+        out = {"vocab": vocab} if concise else {"type": kind, "vocab": vocab}
+    elif kind == "LanguageProperty" and lang is not None:
         # clause 4.15: a LanguageProperty asked for in one language becomes a Property.
-        picked = _pick_language(value, opts.lang)
-        if not concise:
-            out["type"] = "Property"
+        picked = _pick_language(value, lang)
+        out = {} if concise else {"type": "Property"}
         out["value"] = picked[1] if picked else None
         if picked:
             out["lang"] = picked[0]
     else:
-        out[MAIN_MEMBER[kind]] = value
-    for member in ("datasetId", "observedAt", "unitCode", "objectType"):
-        if member in inst:
-            out[member] = inst[member]
-    if opts.sys_attrs:
+        main = MAIN_MEMBER[kind]
+        out = {main: value} if concise else {"type": kind, main: value}
+    if "datasetId" in inst:
+        out["datasetId"] = inst["datasetId"]
+    if "observedAt" in inst:
+        out["observedAt"] = inst["observedAt"]
+    if "unitCode" in inst:
+        out["unitCode"] = inst["unitCode"]
+    if "objectType" in inst:
+        out["objectType"] = inst["objectType"]
+    if sys_attrs:
         out["createdAt"] = inst["createdAt"]
         out["modifiedAt"] = inst["modifiedAt"]
     sub = inst.get("sub")
     if sub:
         for iri, sub_inst in sub.items():
-            out[ctx.compact(iri)] = _instance(sub_inst, ctx, opts)
+            out[compact(iri)] = _instance(sub_inst, compact, concise, sys_attrs, lang)
     if concise and len(out) == 1:
         # Only the main member is left: a bare value where that is unambiguous.
         if "value" in out and not isinstance(out["value"], dict):
@@ -127,31 +147,96 @@ def _instance(inst: Instance, ctx: TermCompactor, opts: RenderOptions) -> Any:
     return out
 
 
-def render_entity(entity: Entity, ctx: TermCompactor, opts: RenderOptions) -> dict[str, Any]:
-    types = [ctx.compact(t) for t in entity["type"]]
+def _render(
+    entity: Entity,
+    compact: Callable[[str], str],
+    names: dict[str, str] | None,
+    opts: RenderOptions,
+    key_values: bool,
+    concise: bool,
+) -> dict[str, Any]:
+    """names, when given, caches compact for entity types and attribute names: a dict
+    lookup is cheaper than a call, and the entities of a query share their names."""
+    if names is None:
+        types = [compact(t) for t in entity["type"]]
+    else:
+        types = []
+        for iri in entity["type"]:
+            name = names.get(iri)
+            if name is None:
+                name = names[iri] = compact(iri)
+            types.append(name)
     out: dict[str, Any] = {"id": entity["id"], "type": types[0] if len(types) == 1 else types}
     if "scope" in entity:
         scope = entity["scope"]
         out["scope"] = scope[0] if len(scope) == 1 else scope
-    key_values = opts.format == "keyValues"
-    if opts.sys_attrs and not key_values:
+    sys_attrs = opts.sys_attrs
+    if sys_attrs and not key_values:
         out["createdAt"] = entity["createdAt"]
         out["modifiedAt"] = entity["modifiedAt"]
     wanted = opts.attrs
+    lang = opts.lang
     for iri, instances in entity["attrs"].items():
         if wanted is not None and iri not in wanted:
             continue
-        name = ctx.compact(iri)
+        if names is None:
+            name = compact(iri)
+        else:
+            name = names.get(iri)
+            if name is None:
+                name = names[iri] = compact(iri)
         if key_values:
             if len(instances) == 1:
-                out[name] = _key_value(instances[0], ctx, opts)
+                inst = instances[0]
+                # Property and Relationship, inlined: their simplified value is the value.
+                if inst["type"] in _KV_SPECIAL:
+                    out[name] = _key_value(inst, compact, lang)
+                else:
+                    out[name] = inst["value"]
             else:
                 out[name] = {
                     "dataset": {
-                        i.get("datasetId", "@none"): _key_value(i, ctx, opts) for i in instances
+                        i.get("datasetId", "@none"): _key_value(i, compact, lang) for i in instances
                     }
                 }
+        elif len(instances) == 1:
+            inst = instances[0]
+            kind = inst["type"]
+            if concise or kind in _NOT_PLAIN or "sub" in inst:
+                out[name] = _instance(inst, compact, concise, sys_attrs, lang)
+                continue
+            # _instance for the usual normalized attribute, inlined.
+            value = inst["value"]
+            rendered = {"type": kind, MAIN_MEMBER[kind]: value}
+            if "datasetId" in inst:
+                rendered["datasetId"] = inst["datasetId"]
+            if "observedAt" in inst:
+                rendered["observedAt"] = inst["observedAt"]
+            if "unitCode" in inst:
+                rendered["unitCode"] = inst["unitCode"]
+            if "objectType" in inst:
+                rendered["objectType"] = inst["objectType"]
+            if sys_attrs:
+                rendered["createdAt"] = inst["createdAt"]
+                rendered["modifiedAt"] = inst["modifiedAt"]
+            out[name] = rendered
         else:
-            rendered = [_instance(i, ctx, opts) for i in instances]
-            out[name] = rendered[0] if len(rendered) == 1 else rendered
+            out[name] = [_instance(i, compact, concise, sys_attrs, lang) for i in instances]
     return out
+
+
+def render_entity(entity: Entity, ctx: TermCompactor, opts: RenderOptions) -> dict[str, Any]:
+    fmt = opts.format
+    return _render(entity, ctx.compact, None, opts, fmt == "keyValues", fmt == "concise")
+
+
+def render_entities(
+    entities: list[Entity], ctx: TermCompactor, opts: RenderOptions
+) -> list[dict[str, Any]]:
+    """render_entity of each entity, with what depends only on the request worked out once."""
+    fmt = opts.format
+    key_values = fmt == "keyValues"
+    concise = fmt == "concise"
+    compact = ctx.compact
+    names: dict[str, str] = {}
+    return [_render(e, compact, names, opts, key_values, concise) for e in entities]

@@ -22,7 +22,7 @@ from ..ngsild.errors import AlreadyExists, InternalError, ResourceNotFound
 from ..ngsild.geoquery import GeoQuery
 from ..ngsild.model import Entity
 from ..ngsild.q import QueryNode, TypeExpr
-from .documents import from_document, to_document
+from .documents import READ_PROJECTION, from_document, from_owned_document, to_document
 from .filters import q_filter, type_filter
 from .geo import geo_attribute_names
 from .geofilters import geo_filter
@@ -80,8 +80,8 @@ class EntityStore:
             raise AlreadyExists(f"Entity {entity['id']!r} already exists") from None
 
     async def get(self, entity_id: str) -> Entity | None:
-        doc = await self.collection.find_one({"_id": entity_id})
-        return None if doc is None else from_document(doc)
+        doc = await self.collection.find_one({"_id": entity_id}, READ_PROJECTION)
+        return None if doc is None else from_owned_document(doc)
 
     async def delete(self, entity_id: str) -> Entity:
         doc = await self.collection.find_one_and_delete({"_id": entity_id})
@@ -178,9 +178,10 @@ class EntityStore:
         if query.limit == 0:
             return [], total
         cursor = (
-            self.collection.find(flt)
+            self.collection.find(flt, READ_PROJECTION)
             .sort([("_id", ASCENDING)])
             .skip(query.offset)
             .limit(query.limit)
         )
-        return [from_document(doc) async for doc in cursor], total
+        # to_list: one await per batch rather than one per document.
+        return [from_owned_document(doc) for doc in await cursor.to_list()], total
