@@ -20,7 +20,7 @@ from ..ngsild.model import Entity
 from ..ngsild.operations import append_attrs, merge_entity, replace_entity
 from ..ngsild.parse import parse_entity, parse_fragment, parse_scope, parse_types
 from ..ngsild.uris import check_uri
-from ..store.batch import BatchOutcome, Change, write_batch
+from ..store.batch import BatchOutcome, Change, gc_paused, write_batch
 from .keys import CHANGES, CONTEXTS, MODELS, SETTINGS, STORE
 from .negotiation import JSON, JSONLD
 from .requests import Body, check_params, options, read_batch_body, tenant
@@ -100,18 +100,19 @@ async def _run(
     changes: list[tuple[str, Change]] = []
     contexts: list[Context] = []
     failed: list[tuple[str, NgsiError]] = []
-    for item, ctx in items:
-        entity_id = _id_of(item)
-        try:
-            if isinstance(ctx, NgsiError):
-                raise ctx
-            if not isinstance(item, dict):
-                raise BadRequestData("A batch item must be a JSON object")
-            check_uri(entity_id, "The entity 'id'")
-            changes.append((entity_id, factory(item, ctx, now)))
-            contexts.append(ctx)
-        except NgsiError as err:
-            failed.append((entity_id, err))
+    with gc_paused():  # parsing is a burst of small dicts and lists (see gc_paused)
+        for item, ctx in items:
+            entity_id = _id_of(item)
+            try:
+                if isinstance(ctx, NgsiError):
+                    raise ctx
+                if not isinstance(item, dict):
+                    raise BadRequestData("A batch item must be a JSON object")
+                check_uri(entity_id, "The entity 'id'")
+                changes.append((entity_id, factory(item, ctx, now)))
+                contexts.append(ctx)
+            except NgsiError as err:
+                failed.append((entity_id, err))
     store = await request.app[STORE].entities(tenant(request), create=True)
     checker = await request.app[MODELS].checker(request, tenant(request))
     if checker is not None:

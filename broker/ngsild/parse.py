@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from .context import Context
 from .datetimes import is_datetime
 from .errors import BadRequestData
 from .geojson import looks_like_geometry, validate_geometry
@@ -75,7 +76,13 @@ def is_deletion(inst: Instance) -> bool:
 
 _VALID_NAMES: set[str] = set()
 _VALID_IRIS: set[str] = set()
+_VALID_TIMES: set[str] = set()
 _MEMO_LIMIT = 65536
+#: Per Context (immutable, so safe to key by): attribute name -> its checked, expanded IRI.
+#: Bounded twice (the memo keeps its contexts alive, and names come from clients).
+_ATTR_IRIS: dict[Context, dict[str, str]] = {}
+_CONTEXTS_LIMIT = 32
+_NAMES_LIMIT = 4096
 
 
 def _remember(memo: set[str], value: str) -> None:
@@ -84,11 +91,26 @@ def _remember(memo: set[str], value: str) -> None:
     memo.add(value)
 
 
+def _attr_iris(ctx: TermExpander) -> dict[str, str]:
+    """The memo of names already checked and expanded with ctx (a batch repeats the same
+    few names thousands of times); a throwaway dict for an expander that may change."""
+    if type(ctx) is not Context:
+        return {}
+    memo = _ATTR_IRIS.get(ctx)
+    if memo is None:
+        if len(_ATTR_IRIS) >= _CONTEXTS_LIMIT:
+            _ATTR_IRIS.clear()
+        memo = _ATTR_IRIS[ctx] = {}
+    elif len(memo) >= _NAMES_LIMIT:
+        memo.clear()
+    return memo
+
+
 def check_attribute_name(name: str, what: str = "attribute name") -> None:
+    if not isinstance(name, str) or not name:  # first: a list or a dict is unhashable
+        raise BadRequestData(f"An {what} must be a non-empty string")
     if name in _VALID_NAMES:
         return
-    if not isinstance(name, str) or not name:
-        raise BadRequestData(f"An {what} must be a non-empty string")
     if _TERM.match(name) or is_uri(name):
         _remember(_VALID_NAMES, name)
         return
@@ -285,6 +307,10 @@ def parse_attribute(
     change only observedAt or a sub-attribute: it then has no "value" and a "type" of
     None), and NGSI-LD Null makes it a deletion marker.
     """
+    if type(raw) is dict and iri not in GEO_ATTRIBUTES and (depth == 0 or "datasetId" not in raw):
+        plain = _plain_instance(raw, now)
+        if plain is not None:
+            return plain
     where = f"Attribute {name!r}"
     if not isinstance(raw, dict):
         # Concise: a bare value is a Property (an array too: use valueList for lists).
@@ -308,6 +334,11 @@ def parse_attribute(
             return deletion(dataset)
         return deletion()
     kind = raw.get("type")
+    if kind is not None and not isinstance(kind, str):
+        raise BadRequestData(
+            f"{where}: the attribute type must be a string, got {kind!r} "
+            f"(expected one of {', '.join(sorted(ATTRIBUTE_KINDS))})"
+        )
     if kind is None or kind not in ATTRIBUTE_KINDS:
         if looks_like_geometry(raw):
             return _instance("GeoProperty", _geometry(raw, where), now)
@@ -334,6 +365,69 @@ def parse_attribute(
         raise BadRequestData(f"{where} must be a GeoProperty, not a {kind}")
     inst = _instance(kind, _main_value(kind, raw[member], where, ctx), now)
     return _members(inst, raw, name, ctx, now, depth, partial)
+
+
+#: Members of the shapes _plain_instance handles, by kind: no sub-attributes, no @context.
+_PLAIN_MEMBERS = {
+    "Property": frozenset({"type", "value", "datasetId", "observedAt", "unitCode"}),
+    "Relationship": frozenset({"type", "object", "datasetId", "observedAt", "objectType"}),
+}
+
+
+def _plain_instance(raw: dict[str, Any], now: str) -> Instance | None:
+    """Fast path for the shapes nearly every payload sends: a normalized Property or
+    Relationship without sub-attributes. Returns what parse_attribute returns for it at
+    the top level (not for a GeoProperty name), or None when anything is unusual, so that
+    the general path decides, and words any error, exactly as it always has."""
+    kind = raw.get("type")
+    allowed = _PLAIN_MEMBERS.get(kind) if type(kind) is str else None
+    if allowed is None or not raw.keys() <= allowed:
+        return None
+    if kind == "Property":
+        if "value" not in raw:
+            return None
+        value = raw["value"]
+        cls = type(value)
+        if cls is str:
+            if value == NULL_URI:
+                return None
+        elif (cls is not int and cls is not float and cls is not bool) and (
+            value is None or _contains_null(value)
+        ):
+            return None
+        inst: Instance = {"type": kind, "value": value, "createdAt": now, "modifiedAt": now}
+    else:
+        value = raw.get("object")
+        if type(value) is not str or value == NULL_URI or not is_uri(value):
+            return None
+        inst = {"type": kind, "value": value, "createdAt": now, "modifiedAt": now}
+    if len(raw) > 2:
+        if "datasetId" in raw:
+            dataset = raw["datasetId"]
+            if dataset != "@none":
+                if not is_uri(dataset):
+                    return None
+                inst["datasetId"] = dataset
+        if "observedAt" in raw:
+            at = raw["observedAt"]
+            if type(at) is not str:
+                return None
+            if at not in _VALID_TIMES:
+                if not is_datetime(at):
+                    return None
+                _remember(_VALID_TIMES, at)
+            inst["observedAt"] = at
+        if "unitCode" in raw:
+            unit = raw["unitCode"]
+            if not isinstance(unit, str):
+                return None
+            inst["unitCode"] = unit
+        if "objectType" in raw:
+            object_type = raw["objectType"]
+            if type(object_type) is not str or not object_type:
+                return None
+            inst["objectType"] = object_type
+    return inst
 
 
 def _instance(kind: str, value: Any, now: str) -> Instance:
@@ -387,10 +481,21 @@ def _members(
     if "objectType" in raw:
         if kind not in ("Relationship", "ListRelationship", None):
             raise BadRequestData(f"{where}: only a Relationship can have an 'objectType'")
+        if not _type_names(raw["objectType"]):
+            raise BadRequestData(
+                f"{where}: 'objectType' must be a type name or an array of type names, "
+                f"got {raw['objectType']!r}"
+            )
         inst["objectType"] = raw["objectType"]
     if sub:
         inst["sub"] = sub
     return inst
+
+
+def _type_names(value: object) -> bool:
+    """A non-empty string or a non-empty array of them (objectType, clause 4.5.3)."""
+    names = value if isinstance(value, list) else [value]
+    return bool(names) and all(isinstance(n, str) and n for n in names)
 
 
 def _parse_instances(
@@ -418,15 +523,23 @@ def parse_fragment(
     out its main member.
     """
     attrs: Attrs = {}
+    known = _attr_iris(ctx)
     for name, raw in body.items():
-        if name in ENTITY_MEMBERS:
-            continue
-        if name in META_MEMBERS:
-            raise BadRequestData(f"{name!r} is a reserved member, not an attribute name")
-        check_attribute_name(name)
-        iri = _expand_name(name, ctx, "attribute name")
+        iri = known.get(name)
+        if iri is None:
+            if name in ENTITY_MEMBERS:
+                continue
+            if name in META_MEMBERS:
+                raise BadRequestData(f"{name!r} is a reserved member, not an attribute name")
+            check_attribute_name(name)
+            iri = known[name] = _expand_name(name, ctx, "attribute name")
         if iri in attrs:
             raise BadRequestData(f"Attribute {name!r} appears twice (after @context expansion)")
+        if type(raw) is dict and iri not in GEO_ATTRIBUTES:
+            inst = _plain_instance(raw, now)
+            if inst is not None:
+                attrs[iri] = [inst]
+                continue
         attrs[iri] = _parse_instances(name, iri, raw, ctx, now, partial)
     return attrs
 

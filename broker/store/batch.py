@@ -8,23 +8,39 @@ its own earlier change), and writes everything with one unordered ``bulk_write``
 every write is guarded by the revision it was computed from. Writes that lost a race
 (another writer got in between) are redone one by one through the single-entity path,
 so a batch is as safe as single requests, and one bad entity never blocks the others.
+
+Which guarded replacements applied is not told by the bulk write's counts, only how
+many; nor by the revisions read back (another writer that started from the same
+revision leaves the same rev + 1). So each replacement also writes the batch's own
+token (BATCH_TOKEN, a fresh uuid4 per batch) into the document, and the read-back asks
+which of them carry it. An insert either applied or is a write error (a duplicate id).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+import bson
+from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
 from pymongo import DeleteOne, InsertOne, ReplaceOne
 from pymongo.errors import BulkWriteError
 
 from ..ngsild.errors import AlreadyExists, NgsiError, ResourceNotFound
 from ..ngsild.model import Entity
-from .documents import from_document, to_document
+from .documents import from_document, from_owned_document, to_document
 from .entities import EntityStore
 
-__all__ = ["BatchOutcome", "Change", "write_batch"]
+__all__ = ["BATCH_TOKEN", "BatchOutcome", "Change", "gc_paused", "write_batch"]
+
+#: The document field that tells which batch last replaced the document (see above).
+#: from_document ignores it; nothing reads it but write_batch.
+BATCH_TOKEN = "batchToken"
 
 #: old entity (None if it does not exist) -> new entity (None: delete it)
 Change = Callable[[Entity | None], Entity | None]
@@ -86,72 +102,59 @@ async def _apply_one(
 
 async def write_batch(store: EntityStore, items: Sequence[tuple[str, Change]]) -> BatchOutcome:
     outcome = BatchOutcome()
+    token = uuid.uuid4().hex
     ids = list(dict.fromkeys(entity_id for entity_id, _ in items))
-    states: dict[str, _State] = {i: _State(None, 0, None) for i in ids}
-    async for doc in store.collection.find({"_id": {"$in": ids}}):
-        entity = from_document(doc)
-        states[doc["_id"]] = _State(entity, doc.get("rev", 0), entity)
+    stored = await _find_raw(store, ids)
     changes: dict[str, list[Change]] = {}
     kinds: dict[str, str] = {}
-    for entity_id, change in items:
-        state = states[entity_id]
-        try:
-            new = change(state.current)
-        except NgsiError as err:
-            outcome.errors.append((entity_id, err))
-            continue
-        if state.current is None and new is None:
-            outcome.errors.append(
-                (entity_id, ResourceNotFound(f"Entity {entity_id!r} does not exist"))
-            )
-            continue
-        kinds[entity_id] = (
-            "deleted" if new is None else "created" if state.stored is None else "updated"
-        )
-        state.current = new
-        state.touched = True
-        changes.setdefault(entity_id, []).append(change)
-    ops: list[Any] = []
-    op_ids: list[str] = []
-    for entity_id in ids:
-        state = states[entity_id]
-        if not state.touched:
-            continue
-        if state.current is None:
-            if state.stored is None:
-                continue  # created and deleted within the batch
-            ops.append(DeleteOne({"_id": entity_id, "rev": state.rev}))
-        elif state.stored is None:
-            await store.index_geo(state.current)
-            ops.append(InsertOne(to_document(state.current, 1)))
-        else:
-            await store.index_geo(state.current)
-            ops.append(
-                ReplaceOne(
-                    {"_id": entity_id, "rev": state.rev},
-                    to_document(state.current, state.rev + 1),
+    # One synchronous burst (see gc_paused): decode, apply, encode.
+    with gc_paused():
+        states = _states(ids, stored, store.collection.codec_options)
+        for entity_id, change in items:
+            state = states[entity_id]
+            try:
+                new = change(state.current)
+            except NgsiError as err:
+                outcome.errors.append((entity_id, err))
+                continue
+            if state.current is None and new is None:
+                outcome.errors.append(
+                    (entity_id, ResourceNotFound(f"Entity {entity_id!r} does not exist"))
                 )
+                continue
+            kinds[entity_id] = (
+                "deleted" if new is None else "created" if state.stored is None else "updated"
             )
-        op_ids.append(entity_id)
+            state.current = new
+            state.touched = True
+            changes.setdefault(entity_id, []).append(change)
+        geo = [
+            state.current
+            for state in states.values()
+            if state.touched and state.current is not None and _has_geo(state.current)
+        ]
+        if not geo:
+            ops, op_ids = _operations(ids, states, token)
+    if geo:
+        for entity in geo:
+            await store.index_geo(entity)
+        with gc_paused():
+            ops, op_ids = _operations(ids, states, token)
     lost: set[str] = set()
-    if ops:
-        try:
-            await store.collection.bulk_write(ops, ordered=False)
-        except BulkWriteError as err:
-            for write_error in err.details.get("writeErrors", []):
-                lost.add(op_ids[write_error["index"]])
-        # Guarded writes that matched nothing lost a race: find them by their revision.
-        expected = {
-            i: (states[i].rev + 1 if states[i].stored is not None else 1)
-            for i in op_ids
-            if states[i].current is not None and i not in lost
-        }
-        if expected:
-            found = {
-                d["_id"]: d.get("rev", 0)
-                async for d in store.collection.find({"_id": {"$in": list(expected)}}, {"rev": 1})
+    if ops and not await _all_applied(store, ops, op_ids, lost):
+        # Guarded writes that matched nothing lost a race. A replacement that applied
+        # left this batch's token (its revision would not tell: see the module's doc).
+        replaced = [
+            i for i, op in zip(op_ids, ops, strict=True) if type(op) is ReplaceOne and i not in lost
+        ]
+        if replaced:
+            mine = {
+                d["_id"]
+                async for d in store.collection.find(
+                    {"_id": {"$in": replaced}, BATCH_TOKEN: token}, {"_id": 1}
+                )
             }
-            lost |= {i for i, rev in expected.items() if found.get(i) != rev}
+            lost.update(i for i in replaced if i not in mine)
         deletes = [i for i in op_ids if states[i].current is None and i not in lost]
         if deletes:
             async for d in store.collection.find({"_id": {"$in": deletes}}, {"_id": 1}):
@@ -170,6 +173,112 @@ async def write_batch(store: EntityStore, items: Sequence[tuple[str, Change]]) -
         getattr(outcome, kind).append(entity_id)
         outcome.changes.append((entity_id, old, new))
     return outcome
+
+
+async def _find_raw(store: EntityStore, ids: list[str]) -> list[RawBSONDocument]:
+    """The stored documents of a batch, undecoded: decoding them is a burst of thousands
+    of dicts, which _states does with the garbage collector paused."""
+    options = store.collection.codec_options.with_options(document_class=RawBSONDocument)
+    raw = store.collection.with_options(codec_options=options)
+    found = raw.find({"_id": {"$in": ids}}, {"attrNames": 0})  # for queries; rebuilt on write
+    return cast(list[RawBSONDocument], await found.to_list())
+
+
+def _states(
+    ids: list[str], found: list[RawBSONDocument], options: CodecOptions[dict[str, Any]]
+) -> dict[str, _State]:
+    """Each id's state, decoded exactly as the driver would have (same codec options)."""
+    states = {i: _State(None, 0, None) for i in ids}
+    for data in found:
+        doc = bson.decode(data.raw, options)
+        entity_id, rev = doc["_id"], doc.get("rev", 0)
+        entity = from_owned_document(doc)  # the decoded document is ours alone
+        states[entity_id] = _State(entity, rev, entity)
+    return states
+
+
+def _operations(
+    ids: list[str], states: dict[str, _State], token: str
+) -> tuple[list[Any], list[str]]:
+    """The bulk write's operations, each guarded by the revision it was computed from,
+    and the id of each. Replacements carry the batch's token (see write_batch)."""
+    ops: list[Any] = []
+    op_ids: list[str] = []
+    for entity_id in ids:
+        state = states[entity_id]
+        if not state.touched:
+            continue
+        if state.current is None:
+            if state.stored is None:
+                continue  # created and deleted within the batch
+            ops.append(DeleteOne({"_id": entity_id, "rev": state.rev}))
+        elif state.stored is None:
+            ops.append(InsertOne(to_document(state.current, 1)))
+        else:
+            doc = to_document(state.current, state.rev + 1)
+            doc[BATCH_TOKEN] = token
+            ops.append(ReplaceOne({"_id": entity_id, "rev": state.rev}, doc))
+        op_ids.append(entity_id)
+    return ops, op_ids
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector over a synchronous burst of allocations.
+
+    A batch allocates tens of thousands of dicts and lists that all live until it is
+    written; left to run, the collector scans them again and again, and its full
+    collections (the whole heap) cost more than the batch itself. Reference counting
+    still frees everything; the collector runs after the burst, once. Never hold it
+    across an await: it pauses the collector for the whole process.
+    """
+    if not gc.isenabled():
+        yield  # paused already (an outer pause, or the application's choice)
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _has_geo(entity: Entity) -> bool:
+    """Whether index_geo has anything to do (most entities have no GeoProperty)."""
+    for instances in entity["attrs"].values():
+        for inst in instances:
+            if inst["type"] == "GeoProperty":
+                return True
+    return False
+
+
+async def _all_applied(
+    store: EntityStore, ops: list[Any], op_ids: list[str], lost: set[str]
+) -> bool:
+    """Run the bulk write; True when its counts show that every write was applied.
+
+    Each write names one distinct id (guarded by its revision), so full counts prove
+    that no guard missed, and the reads that look for lost races can be skipped.
+    Write errors (a duplicate id: another writer created it) are added to lost.
+    """
+    try:
+        result = await store.collection.bulk_write(ops, ordered=False)
+    except BulkWriteError as err:
+        for write_error in err.details.get("writeErrors", []):
+            lost.add(op_ids[write_error["index"]])
+        return False
+    inserts = replaces = deletes = 0
+    for op in ops:
+        if isinstance(op, InsertOne):
+            inserts += 1
+        elif isinstance(op, ReplaceOne):
+            replaces += 1
+        else:
+            deletes += 1
+    return (
+        result.inserted_count == inserts
+        and result.matched_count == replaces
+        and result.deleted_count == deletes
+    )
 
 
 async def _redo(

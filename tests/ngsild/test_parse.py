@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -100,6 +101,28 @@ def test_multi_instance_attribute_by_dataset_id() -> None:
         ({"id": "urn:a:b", "type": []}, "empty array"),
         ({"id": "urn:a:b", "type": 7}, "non-empty string"),
         (entity(speed={"type": "Propertee", "value": 1}), "unknown attribute type"),
+        (
+            entity(speed={"type": ["Property"], "value": 1}),
+            "Attribute 'speed': the attribute type must be a string, got ['Property'] "
+            "(expected one of GeoProperty, JsonProperty, LanguageProperty, ListProperty, "
+            "ListRelationship, Property, Relationship, VocabProperty)",
+        ),
+        (entity(speed={"type": 5, "value": 1}), "the attribute type must be a string, got 5"),
+        (entity(speed={"type": {"a": 1}}), "the attribute type must be a string, got {'a': 1}"),
+        (
+            entity(speed={"type": "Property", "value": 1, "s": {"type": ["Property"], "value": 2}}),
+            "Attribute 's': the attribute type must be a string, got ['Property']",
+        ),
+        (entity(location={"type": ["Point"], "coordinates": [1, 2]}), "must be a string"),
+        (
+            entity(location={"type": "GeoProperty", "value": {"type": ["Point"]}}),
+            "['Point'] is not a GeoJSON geometry type",
+        ),
+        (
+            entity(r={"type": "Relationship", "object": "urn:a:b", "objectType": {"$a": 1}}),
+            "Attribute 'r': 'objectType' must be a type name or an array of type names, "
+            "got {'$a': 1}",
+        ),
         (entity(speed={"type": "Property"}), "must have a 'value'"),
         (entity(speed={"type": "Property", "value": None}), "must not be null"),
         (entity(rel={"type": "Relationship", "object": "nope"}), "must be a URI"),
@@ -152,7 +175,7 @@ def test_multi_instance_attribute_by_dataset_id() -> None:
 )
 def test_bad_payloads_are_refused_with_a_reason(body: dict[str, Any], message: str) -> None:
     """Clause 5.6.1: invalid content is BadRequestData, with a detail a person can act on."""
-    with pytest.raises(BadRequestData, match=message):
+    with pytest.raises(BadRequestData, match=re.escape(message)):
         parse_entity(body, CORE, NOW)
 
 
@@ -229,3 +252,156 @@ def test_self_crossing_polygons_are_refused() -> None:
             CORE,
             NOW,
         )
+
+
+# The fast path for plain Property/Relationship instances must give exactly what the
+# general path gives: the same instance (same member order) or the same error.
+NULL = "urn:ngsi-ld:null"
+T = "2026-11-27T09:00:00Z"
+PLAIN_CASES: list[Any] = [
+    {"type": "Property", "value": 42},
+    {"type": "Property", "value": 4.5, "unitCode": "CEL", "observedAt": T},
+    {"observedAt": T, "unitCode": "CEL", "value": "x", "type": "Property"},
+    {"type": "Property", "value": True, "datasetId": "urn:ds:1"},
+    {"type": "Property", "value": 1, "datasetId": "@none"},
+    {"type": "Property", "value": 1, "datasetId": "not a uri"},
+    {"type": "Property", "value": 1, "datasetId": None},
+    {"type": "Property", "value": 1, "datasetId": 7},
+    {"type": "Property", "value": NULL},
+    {"type": "Property", "value": None},
+    {"type": "Property", "value": {"a": [1, {"b.c": 2}]}},
+    {"type": "Property", "value": {"a": [1, {"b": NULL}]}},
+    {"type": "Property", "value": [1, 2]},
+    {"type": "Property", "value": []},
+    {"type": "Property", "value": 1, "unitCode": 5},
+    {"type": "Property", "value": 1, "observedAt": "2026-13-40T09:00:00Z"},
+    {"type": "Property", "value": 1, "observedAt": 5},
+    {"type": "Property", "value": 1, "observedAt": [T]},
+    {"type": "Property", "value": 1, "objectType": "T"},
+    {"type": "Property", "value": 1, "createdAt": T},
+    {"type": "Property", "value": 1, "previousValue": 0},
+    {"type": "Property", "value": 1, "@context": []},
+    {"type": "Property", "value": 1, "object": "urn:x:1"},
+    {"type": "Property", "value": 1, "s": {"type": "Property", "value": 2}},
+    {"type": "Property", "value": 1, "s": {"type": "Property", "value": 2, "datasetId": "urn:d:1"}},
+    {"type": "Property", "value": 1, "s": {"type": "Relationship", "object": "urn:x:1"}},
+    {"type": "Property"},
+    {"type": "Property", "unitCode": "CEL"},
+    {"type": ["Property"], "value": 1},
+    {"type": [], "value": 1},
+    {"type": 5, "value": 1},
+    {"type": True, "value": 1},
+    {"type": {"a": 1}, "value": 1},
+    {"type": ["Relationship"], "object": "urn:x:1"},
+    {"type": ["Point"], "coordinates": [1, 2]},
+    {"type": "Relationship", "object": "urn:x:1", "objectType": ["T", "U"]},
+    {"type": "Relationship", "object": "urn:x:1", "objectType": 5},
+    {"type": "Relationship", "object": "urn:x:1", "objectType": {"$a": 1}},
+    {"type": "Relationship", "object": "urn:x:1", "objectType": ""},
+    {"type": "Relationship", "object": "urn:x:1", "objectType": []},
+    {"type": "Relationship", "object": "urn:x:1", "objectType": ["T", 1]},
+    {"type": "Property", "value": 1, "s": {"type": ["Property"], "value": 2}},
+    {"type": "Property", "value": {"type": ["Point"], "coordinates": [1, 2]}},
+    {"type": "GeoProperty", "value": {"type": ["Point"], "coordinates": [1, 2]}},
+    {"value": {"type": {"a": 1}, "coordinates": [1, 2]}},
+    {"type": "Relationship", "object": "urn:x:1"},
+    {"type": "Relationship", "object": "urn:x:1", "objectType": "T", "observedAt": T},
+    {"type": "Relationship", "object": "urn:x:1", "datasetId": "urn:ds:2"},
+    {"type": "Relationship", "object": "not a uri"},
+    {"type": "Relationship", "object": NULL},
+    {"type": "Relationship", "object": None},
+    {"type": "Relationship", "object": ["urn:x:1", "urn:x:2"]},
+    {"type": "Relationship", "object": "urn:x:1", "unitCode": "C"},
+    {"type": "Relationship", "object": "urn:x:1", "value": 1},
+    {"type": "Relationship", "value": "urn:x:1"},
+    {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [1, 2]}},
+    {"type": "LanguageProperty", "languageMap": {"en": "x"}},
+    {"value": 3},
+    {"type": "Point", "coordinates": [1, 2]},
+    [{"type": "Property", "value": 1}, {"type": "Property", "value": 2, "datasetId": "urn:d:1"}],
+    [{"type": "Property", "value": 1}, {"type": "Property", "value": 2}],
+    [{"type": "Relationship", "object": "urn:x:1", "datasetId": "urn:d:1"}, 5],
+    7,
+    None,
+]
+
+
+def _outcome(parse: Any) -> str:
+    """The result (repr: member order counts) or the error, as the client would see it.
+    Any other exception fails the test: it would be a 500 for the client."""
+    try:
+        return "ok " + repr(parse())
+    except BadRequestData as err:
+        return f"error {err.to_problem()!r}"
+
+
+@pytest.mark.parametrize("partial", [False, True])
+@pytest.mark.parametrize("name", ["a", "location", "https://ex.org/b"])
+@pytest.mark.parametrize("raw", PLAIN_CASES)
+def test_plain_fast_path_gives_what_the_general_path_gives(
+    raw: Any, name: str, partial: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from broker.ngsild import parse
+
+    user = build_context({"a": "https://ex.org/a"}, {})
+
+    def outcomes() -> list[str]:
+        return [
+            _outcome(lambda: parse_fragment({name: raw}, CORE, NOW, partial=partial)),
+            _outcome(lambda: parse_fragment({name: raw}, user, NOW, partial=partial)),
+            _outcome(lambda: parse_entity(entity(**{name: raw}), CORE, NOW)),
+            _outcome(lambda: parse.parse_attribute(name, raw, CORE, NOW, partial=partial)),
+            _outcome(
+                lambda: parse_entity(
+                    entity(p={"type": "Property", "value": 0, name: raw}), CORE, NOW
+                )
+            ),
+        ]
+
+    fast = outcomes()
+    monkeypatch.setattr(parse, "_plain_instance", lambda raw, now: None)
+    assert outcomes() == fast
+
+
+def test_remembered_names_keep_their_checks_and_errors() -> None:
+    """Names are checked once per @context, but every payload still gets its errors."""
+    ok = {"speed": 1, "https://uri.etsi.org/ngsi-ld/default-context/other": 2}
+    for _ in range(2):
+        assert set(parse_fragment(ok, CORE, NOW)) == {DEFAULT + "speed", DEFAULT + "other"}
+        with pytest.raises(BadRequestData, match="appears twice"):
+            parse_fragment({"speed": 1, DEFAULT + "speed": 2}, CORE, NOW)
+        with pytest.raises(BadRequestData, match="reserved member"):
+            parse_fragment({"value": 1}, CORE, NOW)
+        with pytest.raises(BadRequestData, match="Invalid attribute name"):
+            parse_fragment({"1speed": 1}, CORE, NOW)
+        assert parse_fragment({"id": "urn:x:1", "type": "T"}, CORE, NOW) == {}
+    # The same name with another @context expands with that @context.
+    user = build_context({"speed": "https://ex.org/speed"}, {})
+    assert list(parse_fragment({"speed": 1}, user, NOW)) == ["https://ex.org/speed"]
+
+
+def test_expanders_other_than_contexts_are_not_memoized() -> None:
+    """Any TermExpander works; only an (immutable) Context has its names remembered."""
+
+    class Counting:
+        calls = 0
+
+        def expand(self, term: str) -> str:
+            self.calls += 1
+            return "https://ex.org/" + term
+
+    expander = Counting()
+    parse_fragment({"a": 1}, expander, NOW)
+    parse_fragment({"a": 1}, expander, NOW)
+    assert expander.calls == 2
+
+
+def test_the_name_memo_stays_bounded() -> None:
+    from broker.ngsild import parse
+
+    for i in range(parse._NAMES_LIMIT + 10):
+        parse_fragment({f"n{i}": 1}, CORE, NOW)
+    assert len(parse._ATTR_IRIS[CORE]) <= parse._NAMES_LIMIT
+    for i in range(parse._CONTEXTS_LIMIT + 3):
+        parse_fragment({"a": 1}, build_context({"x": f"https://ex.org/{i}"}, {}), NOW)
+    assert len(parse._ATTR_IRIS) <= parse._CONTEXTS_LIMIT
