@@ -30,7 +30,8 @@ def looks_like_geometry(value: object) -> bool:
     """True for an object that claims to be a GeoJSON geometry (concise GeoProperty)."""
     return (
         isinstance(value, dict)
-        and value.get("type") in GEOMETRY_TYPES
+        and isinstance(value.get("type"), str)  # a list or an object is unhashable
+        and value["type"] in GEOMETRY_TYPES
         and ("coordinates" in value or "geometries" in value)
     )
 
@@ -81,7 +82,7 @@ def validate_geometry(value: object, where: str = "GeoProperty") -> None:
     if not isinstance(value, dict):
         raise BadRequestData(f"{where}: the value must be a GeoJSON geometry object")
     kind = value.get("type")
-    if kind not in GEOMETRY_TYPES:
+    if not isinstance(kind, str) or kind not in GEOMETRY_TYPES:
         raise BadRequestData(
             f"{where}: {kind!r} is not a GeoJSON geometry type "
             f"(expected one of {', '.join(sorted(GEOMETRY_TYPES))})"

@@ -58,10 +58,27 @@ def _copy(entity: Entity) -> Entity:
 
 
 def _complete(inst: Instance, name: str) -> Instance:
-    """An instance that has nothing to merge into must be a whole attribute."""
+    """An instance that has nothing to merge into must be a whole attribute.
+
+    So must its sub-attributes: a fragment of an update or merge may hold sub-attribute
+    fragments (no main member) and deletions (NGSI-LD Null), which only mean something
+    when merged into an existing instance. Used whole, a deletion removes nothing (it is
+    dropped) and a fragment is refused, as at the top level.
+    """
     if inst["type"] is None or "value" not in inst:
         raise BadRequestData(f"Attribute {name!r} is new, so it needs a value (or object, ...)")
-    return inst
+    sub = inst.get("sub")
+    if not sub:
+        return inst
+    whole = {iri: _complete(s, iri) for iri, s in sub.items() if not is_deletion(s)}
+    if len(whole) == len(sub) and all(whole[iri] is s for iri, s in sub.items()):
+        return inst
+    out = dict(inst)
+    if whole:
+        out["sub"] = whole
+    else:
+        del out["sub"]
+    return out
 
 
 def _remove(entity: Entity, iri: str, dataset_id: str | None) -> bool:

@@ -245,9 +245,7 @@ class NotifierBackend:
         reported = time.monotonic()
         while self._waiting():
             await asyncio.sleep(FLUSH_DELAY)
-            reports = time.monotonic() - reported >= REPORT_DELAY or not any(
-                self._done.values()
-            )
+            reports = time.monotonic() - reported >= REPORT_DELAY or not any(self._done.values())
             if reports:
                 reported = time.monotonic()
             for tenant in list(self._done.keys() | self._reports.keys()):

@@ -35,7 +35,7 @@ def replace_instances(attrs: Attrs, now: str) -> FastUpdate | None:
     sets: dict[str, Any] = {}
     for iri, instances in attrs.items():
         for inst in instances:
-            if is_deletion(inst) or inst["type"] is None or "value" not in inst:
+            if not _whole(inst):
                 return None
             path = instance_path(iri, inst.get("datasetId"))
             body = encode_instance(inst)
@@ -52,6 +52,15 @@ def replace_instances(attrs: Attrs, now: str) -> FastUpdate | None:
     sets["rev"] = {"$add": [{"$ifNull": ["$rev", 0]}, 1]}
     sets["attrNames"] = {"$setUnion": [{"$ifNull": ["$attrNames", []]}, {"$literal": list(attrs)}]}
     return {}, [{"$set": sets}]
+
+
+def _whole(inst: Instance) -> bool:
+    """An instance to store as it is: no deletion or fragment in it, sub-attributes too
+    (the general path drops or refuses those, see operations._complete)."""
+    if is_deletion(inst) or inst["type"] is None or "value" not in inst:
+        return False
+    sub = inst.get("sub")
+    return not sub or all(_whole(s) for s in sub.values())
 
 
 def partial_update(iri: str, patch: Instance, now: str) -> FastUpdate | None:
