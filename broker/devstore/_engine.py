@@ -22,7 +22,7 @@ from bson.objectid import ObjectId
 from ._errors import CommandError
 from ._geo import install as _install_geo_operators
 from ._membership import install as _install_membership
-from ._simple import compile_filter
+from ._simple import compile_filter, field_value, scalar_kind
 
 __all__ = ["Document", "Engine", "UpdateOutcome", "bson_safe"]
 
@@ -33,6 +33,7 @@ _collection_module: Any = importlib.import_module("mongomock_ng.collection")
 _filtering: Any = importlib.import_module("mongomock_ng.filtering")
 _helpers: Any = importlib.import_module("mongomock_ng.helpers")
 _aggregate: Any = importlib.import_module("mongomock_ng.aggregate")
+_geospatial: Any = importlib.import_module("mongomock_ng.geospatial")
 
 # mongomock-ng's geo operators get the broker's geo-queries wrong (see _geo).
 _install_geo_operators(_filtering)
@@ -87,6 +88,22 @@ def _id_candidates(store: Any, flt: object) -> list[Any] | None:
     return found
 
 
+def _single_sort_key(sort: Any) -> tuple[str, int] | None:
+    """(path, direction) of a sort on one plain field, else None."""
+    if not sort:
+        return None
+    items = list(sort.items()) if isinstance(sort, Mapping) else list(sort)
+    if len(items) != 1:
+        return None
+    item = items[0]
+    path, direction = (item, 1) if isinstance(item, str) else item
+    if not isinstance(path, str) or not path or path.startswith("$"):
+        return None
+    if type(direction) is not int or direction not in (1, -1):
+        return None
+    return path, direction
+
+
 def _snapshot(doc: Document) -> Callable[[], None]:
     """A way back to doc's current contents, restored in place (doc is the stored object)."""
     try:
@@ -128,11 +145,34 @@ class _FastCollection(_collection_module.Collection):  # type: ignore[misc]
         if test is None or getattr(store, "_ttl_indexes", True):
             return super()._iter_documents(filter)
         applies = _filtering.filter_applies
+        applies(filter, {})  # as mongomock does: a malformed filter raises on no document
         return (
             doc
             for doc in list(store._documents.values())
             if (decided := test(doc)) or (decided is None and applies(filter, doc))
         )
+
+    def _get_dataset(self, spec: Any, sort: Any, fields: Any, as_class: Any) -> Any:
+        """mongomock's, but a sort on one field whose values are all strings or all
+        numbers is done by Python's sort on the values (the same order; mongomock
+        compares each pair through its BSON comparison, about a second for 10,000)."""
+        key = _single_sort_key(sort)
+        if key is None or (spec and _geospatial.extract_near_specs(spec)[0]):
+            yield from super()._get_dataset(spec, sort, fields, as_class)
+            return
+        path, direction = key
+        docs = list(self._iter_documents(spec))
+        read = field_value(path)
+        values = [read(doc) for doc in docs]
+        kinds = {scalar_kind(value) for value in values}
+        if len(kinds) > 1 or None in kinds:
+            yield from super()._get_dataset(spec, sort, fields, as_class)
+            return
+        order = sorted(range(len(docs)), key=values.__getitem__, reverse=direction < 0)
+        for i in order:
+            result = self._copy_only_fields(docs[i], fields, as_class, filter=spec)
+            if result is not None:
+                yield result
 
     def _apply_update_document(
         self, existing_document: Document, spec: Any, document: Any, was_insert: bool

@@ -57,6 +57,9 @@ FILTERS: list[dict[str, Any]] = [
     {"type": {"$in": ["X", "Y"]}, "name": {"$nin": ["a"]}},
     {"type": {"$gte": "W", "$lt": "Y"}},
     {"missing": {"$ne": "X"}},
+    {"$and": [{"type": "X"}, {"rev": {"$lt": 5}}]},
+    {"rev": {"$gte": 2}, "type": {"$exists": True}},
+    {"$or": [{"rev": 1}, {"name": "a"}]},
 ]
 
 
@@ -207,3 +210,29 @@ def test_counting_nothing_gives_no_document(engine: Engine) -> None:
     # As in MongoDB, where $group emits nothing for an empty input (mongomock emits a 0).
     pipeline = [{"$match": {"rev": 99}}, {"$group": {"_id": None, "n": {"$sum": 1}}}]
     assert list(engine.aggregate("db", "c", pipeline)) == []
+
+
+SORTABLE: list[dict[str, Any]] = [
+    {"_id": f"urn:x:{n}", "s": f"v{n % 7}", "n": (n * 37) % 11 + (0.5 if n % 3 else 0)}
+    for n in range(40)
+] + [{"_id": "urn:y:1", "s": "é"}, {"_id": "urn:y:2", "s": "A", "n": -1}]
+
+
+@pytest.mark.parametrize(
+    "sort",
+    [{"_id": 1}, {"_id": -1}, {"s": 1}, {"s": -1}, {"n": 1}, {"n": -1}, {"s": 1, "_id": 1}],
+    ids=repr,
+)
+@pytest.mark.parametrize("flt", [{}, {"s": {"$ne": "v3"}}, {"n": {"$gt": 2}}], ids=repr)
+def test_sorted_as_mongomock_sorts(sort: dict[str, int], flt: dict[str, Any]) -> None:
+    """A one-field sort on strings or numbers is Python's sort (missing values and mixed
+    types go to mongomock's): the same order, ties kept in stored order."""
+    engine = Engine()
+    for doc in SORTABLE:
+        engine.insert("db", "s", dict(doc))
+    fast = [d["_id"] for d in engine.find("db", "s", flt, sort=sort)]
+    plain = _collection_module.Collection(
+        engine._database("db"), "s", _db_store=engine._database("db")._store
+    )
+    expected = [d["_id"] for d in plain.find(flt, sort=list(sort.items()))]
+    assert fast == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import math
 from typing import Any
 
 import pytest
@@ -12,33 +13,61 @@ from broker.devstore._simple import compile_filter
 
 _filtering: Any = importlib.import_module("mongomock_ng.filtering")
 
-VALUES: list[Any] = ["a", "b", "", "é", "A", None, 1, ["a"], {"a": 1}, True]
+VALUES: list[Any] = [
+    "a", "b", "", "é", "A", "1", None, 0, 1, 1.0, 2.5, -3, 100, math.nan, True, False,
+    ["a"], [1, 2], [], {"a": 1}, {"v": 1},
+]  # fmt: skip
 DOCS: list[dict[str, Any]] = (
-    [{}] + [{"f": v} for v in VALUES] + [{"f": "a", "g": v} for v in VALUES]
+    [{}]
+    + [{"f": v} for v in VALUES]
+    + [{"f": "a", "g": v} for v in VALUES]
+    + [{"d": {"e": v}} for v in VALUES]
+    + [{"d": v} for v in VALUES]
+    + [{"d": [{"e": 1}]}, {"d": {"e": {"x": 1}}}]
 )
 FILTERS: list[dict[str, Any]] = [
     {"f": "a"},
-    {"f": {"$eq": "b"}},
-    {"f": {"$ne": "a"}},
-    {"f": {"$in": ["a", "é"]}},
-    {"f": {"$nin": ["a", ""]}},
-    {"f": {"$lt": "b"}},
-    {"f": {"$lte": "a"}},
-    {"f": {"$gt": "a"}},
-    {"f": {"$gte": "b", "$lt": "z"}},
-    {"f": "a", "g": {"$ne": "x"}},
-    {"f": {"$in": ["a"]}, "g": {"$in": ["a", "b"]}, "h": {"$ne": "w"}},
-]
-NOT_SIMPLE: list[Any] = [
-    {},
-    {"f.g": "a"},
-    {"_id": "a"},
-    {"$or": [{"f": "a"}]},
     {"f": 1},
-    {"f": {"$in": ["a", None]}},
+    {"f": {"$eq": "b"}},
+    {"f": {"$eq": 1.0}},
+    {"f": {"$ne": "a"}},
+    {"f": {"$ne": 1}},
+    {"f": {"$in": ["a", "é"]}},
+    {"f": {"$in": ["a", 1, 2.5]}},
+    {"f": {"$nin": ["a", ""]}},
+    {"f": {"$nin": [0, "b"]}},
+    {"f": {"$lt": "b"}},
+    {"f": {"$lt": 100}},
+    {"f": {"$lte": "a"}},
+    {"f": {"$lte": 1}},
+    {"f": {"$gt": "a"}},
+    {"f": {"$gt": 0}},
+    {"f": {"$gte": "b", "$lt": "z"}},
+    {"f": {"$gte": -3, "$lt": 2}},
+    {"f": "a", "g": {"$ne": "x"}},
+    {"d.e": 1},
+    {"d.e": {"$lt": 100}},
+    {"d.e": {"$ne": "a"}},
+    {"d.e": {"$in": ["a", 1]}},
+    {"$and": [{"f": "a"}, {"g": {"$gt": 0}}]},
+    {"$or": [{"f": "a"}, {"d.e": {"$lt": 2}}]},
+    {"$and": [{"f": {"$in": ["a", "b"]}}, {"$or": [{"g": 1}, {"g": "a"}]}]},
+    # Parts it cannot decide: the rest still decides what it can.
+    {"f": "a", "g": {"$exists": True}},
+    {"$and": [{"f": "a"}, {"g": {"$regex": "^a"}}]},
+    {"$or": [{"f": "a"}, {"g": {"$size": 1}}]},
+]
+NOTHING_TO_DECIDE: list[Any] = [
+    {},
+    {"_id": "a"},
     {"f": {"$exists": True}},
-    {"f": {"$lt": 3}},
+    {"f": {"$in": ["a", None]}},
+    {"f": {"$in": ["a", True]}},
+    {"f": True},
+    {"f": None},
     {"f": {}},
+    {"f": {"$lt": None}},
+    {"$where": "true"},
 ]
 
 
@@ -46,18 +75,17 @@ NOT_SIMPLE: list[Any] = [
 def test_decisions_agree_with_mongomock(flt: dict[str, Any]) -> None:
     test = compile_filter(flt)
     assert test is not None
-    undecided = 0
+    decided = 0
     for doc in DOCS:
         expected = bool(_filtering.filter_applies(flt, doc))
-        decided = test(doc)
-        if decided is None:
-            undecided += 1
-        else:
-            assert decided == expected, (flt, doc)
-    assert undecided < len(DOCS)  # it does decide
+        outcome = test(doc)
+        if outcome is not None:
+            decided += 1
+            assert outcome == expected, (flt, doc)
+    assert decided >= 20  # of 87: it does decide (a third at least, usually most)
 
 
-@pytest.mark.parametrize("flt", NOT_SIMPLE, ids=repr)
+@pytest.mark.parametrize("flt", NOTHING_TO_DECIDE, ids=repr)
 def test_other_filters_are_left_to_mongomock(flt: Any) -> None:
     assert compile_filter(flt) is None
 
