@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -71,6 +72,19 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
+#: The broker makes many short-lived objects per request and few reference cycles: young
+#: collections every 700 allocations (CPython's default) and the full ones they trigger
+#: cost 10-20% of the CPU of a batch write. Less frequent passes, same memory bound.
+_GC_THRESHOLDS = (20_000, 20, 20)
+
+
+async def _settle_heap(app: object) -> None:
+    """Once started: what is loaded now lives as long as the process, so the collector
+    stops scanning it (gc.freeze)."""
+    gc.collect()
+    gc.freeze()
+
+
 def _run(settings: Settings) -> int:
     from aiohttp import web
 
@@ -90,6 +104,8 @@ def _run(settings: Settings) -> int:
         log.warning("=" * 72)
     try:
         app = create_app(settings, mongo_uri)
+        app.on_startup.append(_settle_heap)
+        gc.set_threshold(*_GC_THRESHOLDS)
         log.info("kaido %s listening on http://%s:%d", __version__, settings.host, settings.port)
         web.run_app(
             app,
