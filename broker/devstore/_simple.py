@@ -173,32 +173,21 @@ def _field(path: str, condition: Any) -> Test:
     return test
 
 
-def _all(tests: list[Test]) -> Test:
-    def conjunction(doc: Mapping[str, Any]) -> bool | None:
-        decided: bool | None = True
+def _combined(tests: list[Test], decisive: bool) -> Test:
+    """$and (decisive: False, one False is enough) or $or (decisive: True), in
+    three-valued logic: undecided unless some test decides or all of them do."""
+
+    def combined(doc: Mapping[str, Any]) -> bool | None:
+        decided: bool | None = not decisive
         for test in tests:
             outcome = test(doc)
-            if outcome is False:
-                return False  # one is enough to exclude the document
+            if outcome is decisive:
+                return decisive
             if outcome is None:
                 decided = None
         return decided
 
-    return conjunction
-
-
-def _any(tests: list[Test]) -> Test:
-    def disjunction(doc: Mapping[str, Any]) -> bool | None:
-        decided: bool | None = False
-        for test in tests:
-            outcome = test(doc)
-            if outcome is True:
-                return True
-            if outcome is None:
-                decided = None
-        return decided
-
-    return disjunction
+    return combined
 
 
 def _compile(flt: Any) -> tuple[Test, bool]:
@@ -213,13 +202,13 @@ def _compile(flt: Any) -> tuple[Test, bool]:
                 return _undecided, False  # mongomock raises the error
             parts = [_compile(sub) for sub in condition]
             inner = [test for test, _ in parts]
-            tests.append(_all(inner) if key == "$and" else _any(inner))
+            tests.append(_combined(inner, decisive=key == "$or"))
             useful = useful or any(ok for _, ok in parts)
             continue
         test = _field(key, condition)
         useful = useful or test is not _undecided
         tests.append(test)
-    return (tests[0] if len(tests) == 1 else _all(tests)), useful
+    return (tests[0] if len(tests) == 1 else _combined(tests, decisive=False)), useful
 
 
 def compile_filter(flt: object) -> Test | None:

@@ -100,6 +100,19 @@ def _key_value(inst: Instance, compact: Callable[[str], str], lang: str | None) 
     return [v.get("object") if isinstance(v, dict) else v for v in value]
 
 
+_OPTIONAL_MEMBERS = ("datasetId", "observedAt", "unitCode", "objectType")
+
+
+def _add_members(out: dict[str, Any], inst: Instance, sys_attrs: bool) -> None:
+    """An instance's optional members, in the order they are rendered."""
+    for member in _OPTIONAL_MEMBERS:
+        if member in inst:
+            out[member] = inst[member]
+    if sys_attrs:
+        out["createdAt"] = inst["createdAt"]
+        out["modifiedAt"] = inst["modifiedAt"]
+
+
 def _instance(
     inst: Instance,
     compact: Callable[[str], str],
@@ -123,17 +136,7 @@ def _instance(
     else:
         main = MAIN_MEMBER[kind]
         out = {main: value} if concise else {"type": kind, main: value}
-    if "datasetId" in inst:
-        out["datasetId"] = inst["datasetId"]
-    if "observedAt" in inst:
-        out["observedAt"] = inst["observedAt"]
-    if "unitCode" in inst:
-        out["unitCode"] = inst["unitCode"]
-    if "objectType" in inst:
-        out["objectType"] = inst["objectType"]
-    if sys_attrs:
-        out["createdAt"] = inst["createdAt"]
-        out["modifiedAt"] = inst["modifiedAt"]
+    _add_members(out, inst, sys_attrs)
     sub = inst.get("sub")
     if sub:
         for iri, sub_inst in sub.items():
@@ -208,17 +211,7 @@ def _render(
             # _instance for the usual normalized attribute, inlined.
             value = inst["value"]
             rendered = {"type": kind, MAIN_MEMBER[kind]: value}
-            if "datasetId" in inst:
-                rendered["datasetId"] = inst["datasetId"]
-            if "observedAt" in inst:
-                rendered["observedAt"] = inst["observedAt"]
-            if "unitCode" in inst:
-                rendered["unitCode"] = inst["unitCode"]
-            if "objectType" in inst:
-                rendered["objectType"] = inst["objectType"]
-            if sys_attrs:
-                rendered["createdAt"] = inst["createdAt"]
-                rendered["modifiedAt"] = inst["modifiedAt"]
+            _add_members(rendered, inst, sys_attrs)
             out[name] = rendered
         else:
             out[name] = [_instance(i, compact, concise, sys_attrs, lang) for i in instances]

@@ -30,6 +30,14 @@ def count_claims(notifier: Notifier) -> list[int]:
     return sizes
 
 
+async def subscribed(notifier: Notifier, receiver: Receiver) -> list[int]:
+    """A subscription of the receiver, in use; the sizes of the notifier's claims."""
+    sizes = count_claims(notifier)
+    await subscribe(notifier.backend.store, receiver)  # type: ignore[attr-defined]
+    await notifier.registry.poll()
+    return sizes
+
+
 def got(receiver: Receiver) -> list[int]:
     return [b["data"][0]["speed"] for b in receiver.bodies]
 
@@ -40,9 +48,7 @@ async def test_queued_notifications_go_out_from_memory(
     """Clause 5.8.6 notifications of a process's own writes are sent without any claim of
     the outbox, in the order of the writes, and are then deleted from it."""
     notifier = await notifiers()
-    sizes = count_claims(notifier)
-    await subscribe(notifier.backend.store, receiver)  # type: ignore[attr-defined]
-    await notifier.registry.poll()
+    sizes = await subscribed(notifier, receiver)
     receiver.delay = 0.002
     await speeds(notifier, 30)
     await receiver.wait(30)
@@ -62,9 +68,7 @@ async def test_a_retry_takes_the_items_behind_it_back_to_the_outbox(
     """A failed delivery is retried first: what waited behind it in memory goes back to the
     outbox and is claimed after the retry succeeds, so the order holds."""
     notifier = await notifiers()
-    sizes = count_claims(notifier)
-    await subscribe(notifier.backend.store, receiver)  # type: ignore[attr-defined]
-    await notifier.registry.poll()
+    sizes = await subscribed(notifier, receiver)
     receiver.status = 500
     receiver.delay = 0.05  # the first is in flight while the others are queued behind it
     await speeds(notifier, 5)
@@ -115,9 +119,7 @@ async def test_a_full_memory_queue_leaves_the_rest_to_the_outbox(
     """With NOTIFY_MEMORY_QUEUE reached, new notifications wait in the outbox (claimed
     later) instead of filling the memory; all arrive, in order."""
     notifier = await notifiers(replace(FAST, memory_queue=2))
-    sizes = count_claims(notifier)
-    await subscribe(notifier.backend.store, receiver)  # type: ignore[attr-defined]
-    await notifier.registry.poll()
+    sizes = await subscribed(notifier, receiver)
     receiver.delay = 0.02
     await speeds(notifier, 8)
     await receiver.wait(8)
