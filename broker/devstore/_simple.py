@@ -18,6 +18,8 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._geo import geo_intersects, geo_within
+
 __all__ = ["compile_filter"]
 
 #: Decided: True/False; undecided: None.
@@ -26,6 +28,10 @@ Clause = Callable[[Any], bool | None]
 
 _MISSING = object()
 _ARRAY = object()  # an array on the path: MongoDB's array semantics, left to mongomock
+_GEO: dict[str, Callable[[Any, Any], bool]] = {
+    "$geoWithin": geo_within,
+    "$geoIntersects": geo_intersects,
+}
 _OPS = frozenset({"$eq", "$ne", "$in", "$nin", "$lt", "$lte", "$gt", "$gte"})
 
 
@@ -139,6 +145,10 @@ def _field(path: str, condition: Any) -> Test:
         return _undecided
     if any(not part for part in path.split(".")):
         return _undecided
+    if isinstance(condition, Mapping) and len(condition) == 1:
+        ((op, arg),) = condition.items()
+        if op in _GEO:
+            return _geo_field(path, _GEO[op], arg)
     clauses: list[tuple[str, Clause]] = []
     if _kind(condition) is not None:
         clauses.append(("$eq", _clause("$eq", condition)))
@@ -169,6 +179,20 @@ def _field(path: str, condition: Any) -> Test:
             if outcome is None:
                 decided = None
         return decided
+
+    return test
+
+
+def _geo_field(path: str, operator: Callable[[Any, Any], bool], spec: Any) -> Test:
+    """$geoWithin / $geoIntersects through the dev store's own operators (see _geo), as
+    mongomock-ng would call them, without its generic filter around them."""
+    resolve = _resolver(path)
+
+    def test(doc: Mapping[str, Any]) -> bool | None:
+        value = resolve(doc)
+        if value is _ARRAY or type(value) is list:
+            return None  # mongomock-ng tries each element: left to it
+        return operator(None if value is _MISSING else value, spec)
 
     return test
 

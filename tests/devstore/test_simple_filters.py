@@ -17,6 +17,20 @@ VALUES: list[Any] = [
     "a", "b", "", "é", "A", "1", None, 0, 1, 1.0, 2.5, -3, 100, math.nan, True, False,
     ["a"], [1, 2], [], {"a": 1}, {"v": 1},
 ]  # fmt: skip
+BOX = {
+    "type": "Polygon",
+    "coordinates": [[[134.9, 34.5], [135.1, 34.5], [135.1, 34.7], [134.9, 34.7], [134.9, 34.5]]],
+}
+POINTS: list[Any] = [
+    {"type": "Point", "coordinates": [135.0, 34.6]},
+    {"type": "Point", "coordinates": [135.02, 34.6]},
+    {"type": "Point", "coordinates": [136.0, 34.6]},
+    {"type": "LineString", "coordinates": [[135.0, 34.6], [135.0, 34.61]]},
+    {"type": "LineString", "coordinates": [[134.0, 34.6], [136.0, 34.6]]},
+    [135.0, 34.6],
+    {"type": "Nonsense"},
+    "x",
+]
 DOCS: list[dict[str, Any]] = (
     [{}]
     + [{"f": v} for v in VALUES]
@@ -24,6 +38,7 @@ DOCS: list[dict[str, Any]] = (
     + [{"d": {"e": v}} for v in VALUES]
     + [{"d": v} for v in VALUES]
     + [{"d": [{"e": 1}]}, {"d": {"e": {"x": 1}}}]
+    + [{"f": "a", "p": p} for p in POINTS]
 )
 FILTERS: list[dict[str, Any]] = [
     {"f": "a"},
@@ -52,6 +67,9 @@ FILTERS: list[dict[str, Any]] = [
     {"$and": [{"f": "a"}, {"g": {"$gt": 0}}]},
     {"$or": [{"f": "a"}, {"d.e": {"$lt": 2}}]},
     {"$and": [{"f": {"$in": ["a", "b"]}}, {"$or": [{"g": 1}, {"g": "a"}]}]},
+    {"p": {"$geoWithin": {"$centerSphere": [[135.0, 34.6], 0.0005]}}},
+    {"f": "a", "p": {"$geoIntersects": {"$geometry": BOX}}},
+    {"p": {"$geoWithin": {"$geometry": BOX}}},
     # Parts it cannot decide: the rest still decides what it can.
     {"f": "a", "g": {"$exists": True}},
     {"$and": [{"f": "a"}, {"g": {"$regex": "^a"}}]},
