@@ -94,8 +94,15 @@ def _result(outcome: BatchOutcome, success_status: int, created_body: bool) -> w
 
 
 async def _run(
-    request: web.Request, items: list[tuple[object, Context | NgsiError]], factory: ChangeFactory
+    request: web.Request,
+    items: list[tuple[object, Context | NgsiError]],
+    factory: ChangeFactory,
+    *,
+    reads_attrs: bool = True,
 ) -> BatchOutcome:
+    """Parse, check and write a batch. reads_attrs=False: the changes never look at the
+    stored entities' attributes (create, replace), so when no subscription of the tenant
+    wants the entities as they were, the store reads only their id, types and times."""
     now = now_iso()
     changes: list[tuple[str, Change]] = []
     contexts: list[Context] = []
@@ -120,7 +127,10 @@ async def _run(
             (entity_id, checker.wrap(change, ctx))
             for (entity_id, change), ctx in zip(changes, contexts, strict=True)
         ]
-    outcome = await write_batch(store, changes) if changes else BatchOutcome()
+    # A subscription made between this check and _publish would see these entities' old
+    # state without attributes: their changes are notified as attributes created.
+    whole = reads_attrs or checker is not None or request.app[CHANGES].watching(tenant(request))
+    outcome = await write_batch(store, changes, whole=whole) if changes else BatchOutcome()
     outcome.errors = failed + outcome.errors
     await _publish(request, outcome)
     return outcome
@@ -208,7 +218,7 @@ async def batch_create(request: web.Request) -> web.Response:
     """Create Batch of Entities (clause 6.14.3.1)."""
     check_params(request, frozenset({"local"}))
     body = await read_batch_body(request)
-    outcome = await _run(request, await _entities(request, body), _create)
+    outcome = await _run(request, await _entities(request, body), _create, reads_attrs=False)
     return _result(outcome, 201, created_body=True)
 
 
@@ -220,8 +230,9 @@ async def batch_upsert(request: web.Request) -> web.Response:
     if opts == {"replace", "update"}:
         raise BadRequestData("options replace and update cannot be combined")
     body = await read_batch_body(request)
+    replace = "update" not in opts
     outcome = await _run(
-        request, await _entities(request, body), _upsert(replace="update" not in opts)
+        request, await _entities(request, body), _upsert(replace), reads_attrs=not replace
     )
     if outcome.errors or outcome.created:
         return _result(outcome, 201, created_body=True)

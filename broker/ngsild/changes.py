@@ -28,9 +28,17 @@ class EntityChange:
 class ChangeListener(Protocol):
     async def entities_changed(self, changes: Sequence[EntityChange]) -> None: ...
 
+    def watching(self, tenant: str | None) -> bool:
+        """Whether any subscription of tenant may want changes (False: the entity before a
+        write need not be read whole, only what the write itself needs)."""
+        ...
+
 
 class NullListener:
     """Used when nothing listens (no notifier configured)."""
 
     async def entities_changed(self, changes: Sequence[EntityChange]) -> None:
         return None
+
+    def watching(self, tenant: str | None) -> bool:
+        return False

@@ -222,9 +222,14 @@ class SubscriptionIndex:
         self._by_id: dict[tuple[str | None, str], dict[str, Compiled]] = {}
         self._by_type: dict[tuple[str | None, str], dict[str, Compiled]] = {}
         self._by_attr: dict[tuple[str | None, str], dict[str, Compiled]] = {}
+        self._per_tenant: dict[str | None, int] = {}
 
     def __len__(self) -> int:
         return len(self._all)
+
+    def has_tenant(self, tenant: str | None) -> bool:
+        """Whether any subscription of tenant is indexed."""
+        return self._per_tenant.get(tenant, 0) > 0
 
     def get(self, tenant: str | None, sub_id: str) -> Compiled | None:
         return self._all.get((tenant, sub_id))
@@ -246,12 +251,14 @@ class SubscriptionIndex:
     def put(self, compiled: Compiled) -> None:
         self.remove(compiled.tenant, compiled.id)
         self._all[compiled.key] = compiled
+        self._per_tenant[compiled.tenant] = self._per_tenant.get(compiled.tenant, 0) + 1
         for bucket in self._buckets(compiled):
             bucket[compiled.id] = compiled
 
     def remove(self, tenant: str | None, sub_id: str) -> None:
         old = self._all.pop((tenant, sub_id), None)
         if old is not None:
+            self._per_tenant[tenant] -= 1
             for bucket in self._buckets(old):
                 bucket.pop(sub_id, None)
 

@@ -153,6 +153,9 @@ class Notifier:
         if len(held) < len(deliveries):
             worker.stored(tenant)
 
+    def watching(self, tenant: str | None) -> bool:
+        return self.registry.index.has_tenant(tenant)
+
     async def entities_changed(self, changes: Sequence[EntityChange]) -> None:
         """Match the writes against the subscriptions and store their notifications."""
         if not len(self.registry.index):

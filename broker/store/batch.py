@@ -100,11 +100,16 @@ async def _apply_one(
     raise NgsiError(f"Entity {entity_id!r} is being changed too often to update it now")
 
 
-async def write_batch(store: EntityStore, items: Sequence[tuple[str, Change]]) -> BatchOutcome:
+async def write_batch(
+    store: EntityStore, items: Sequence[tuple[str, Change]], *, whole: bool = True
+) -> BatchOutcome:
+    """whole=False: the changes, and whoever reads the outcome's changes, need only the
+    stored entities' id, types, times and scope; their attributes are not read (they are
+    the most of a document to transfer and decode)."""
     outcome = BatchOutcome()
     token = uuid.uuid4().hex
     ids = list(dict.fromkeys(entity_id for entity_id, _ in items))
-    stored = await _find_raw(store, ids)
+    stored = await _find_raw(store, ids, whole)
     changes: dict[str, list[Change]] = {}
     kinds: dict[str, str] = {}
     # One synchronous burst (see gc_paused): decode, apply, encode.
@@ -175,12 +180,14 @@ async def write_batch(store: EntityStore, items: Sequence[tuple[str, Change]]) -
     return outcome
 
 
-async def _find_raw(store: EntityStore, ids: list[str]) -> list[RawBSONDocument]:
+async def _find_raw(store: EntityStore, ids: list[str], whole: bool) -> list[RawBSONDocument]:
     """The stored documents of a batch, undecoded: decoding them is a burst of thousands
     of dicts, which _states does with the garbage collector paused."""
     options = store.collection.codec_options.with_options(document_class=RawBSONDocument)
     raw = store.collection.with_options(codec_options=options)
-    found = raw.find({"_id": {"$in": ids}}, {"attrNames": 0})  # for queries; rebuilt on write
+    # attrNames is for queries and rebuilt on write.
+    projection = {"attrNames": 0} if whole else {"attrNames": 0, "attrs": 0}
+    found = raw.find({"_id": {"$in": ids}}, projection)
     return cast(list[RawBSONDocument], await found.to_list())
 
 

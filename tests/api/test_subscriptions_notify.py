@@ -321,3 +321,22 @@ async def test_link_context_is_kept_for_notifications(client: Client, receiver: 
     assert receiver.received[0][0]["Link"].startswith(f"<{url}>")
     got = await (await client.get(f"{SUBS}/urn:ngsi-ld:Subscription:1")).json()
     assert got["entities"] == [{"type": "https://example.org/Vehicle"}]  # core context here
+
+
+async def test_batch_replace_is_notified_with_previous_values(
+    client: Client, receiver: Receiver
+) -> None:
+    """Clauses 5.6.8 and 5.2.14: an upsert that replaces entities reads them whole when a
+    subscription of the tenant may want them as they were, so showChanges has the
+    previous values (without subscriptions, the batch reads only what it needs)."""
+    await write(client, "POST", "/ngsi-ld/v1/entityOperations/upsert", [vehicle(50)])
+    await subscribe(
+        client,
+        receiver,
+        notificationTrigger=["attributeUpdated"],
+        notification={"showChanges": True},
+    )
+    await write(client, "POST", "/ngsi-ld/v1/entityOperations/upsert", [vehicle(70)])
+    (body,) = await receiver.wait(1)
+    assert body["triggerReason"] == "attributeUpdated"
+    assert body["data"][0]["speed"] == {"type": "Property", "value": 70, "previousValue": 50}

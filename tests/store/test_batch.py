@@ -252,3 +252,35 @@ async def test_geoproperties_written_in_a_batch_get_their_index(store: Store) ->
     assert outcome.created == ["urn:a:1", "urn:a:2"]
     keys = [list(index["key"]) async for index in await entities.collection.list_indexes()]
     assert [D.replace(".", "%2E").join(["attrs.", "spot.@none.geo"])] in keys
+
+
+async def test_without_whole_documents_only_what_a_replacement_needs_is_read(
+    store: Store,
+) -> None:
+    """whole=False (no subscription wants the entities as they were): the stored entities
+    come without their attributes, and a replacement keeps createdAt as it must."""
+    from broker.ngsild.operations import replace_entity
+
+    entities = await store.entities(None, create=True)
+    await entities.create(entity(1, a=1, b=2))
+    seen: list[Entity | None] = []
+
+    def replacing(old: Entity | None) -> Entity | None:
+        seen.append(old)
+        assert old is not None
+        return replace_entity(
+            old, parse_entity({"id": "urn:a:1", "type": "T", "c": 3}, CORE, T1), T1
+        )
+
+    outcome = await write_batch(entities, [("urn:a:1", replacing)], whole=False)
+    assert outcome.updated == ["urn:a:1"] and not outcome.errors
+    (old,) = seen
+    assert old is not None and old["attrs"] == {} and old["createdAt"] == T0
+    stored = await entities.get("urn:a:1")
+    assert stored is not None
+    assert sorted(stored["attrs"]) == [D + "c"]
+    assert (stored["createdAt"], stored["modifiedAt"]) == (T0, T1)
+    # And whole (the default) reads the attributes.
+    seen.clear()
+    await write_batch(entities, [("urn:a:1", replacing)])
+    assert seen[0] is not None and sorted(seen[0]["attrs"]) == [D + "c"]
