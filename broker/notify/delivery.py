@@ -118,26 +118,28 @@ class DeliveryWorker:
         elif not self.stopping:  # else the outbox gets them back with the leases
             self._start(chain[0])
 
-    async def _hand_back_chain(self, item: Delivery) -> None:
-        """Give the outbox the items waiting behind item (whose order it then keeps)."""
+    async def _hand_back_chain(self, item: Delivery, *, with_item: bool = False) -> None:
+        """Give the outbox the items waiting behind item (and item itself if with_item),
+        in one update; the outbox's claims then keep their order."""
         chain = self._chains.pop(item.key, None)
         rest = [other for other in chain or () if other is not item]
         self._held -= len(rest)
         for other in rest:
             self._deadlines.pop(other.id, None)
-        if rest:
+        ids = [item.id] if with_item else []
+        ids.extend(other.id for other in rest)
+        if ids:
             try:
-                await self.backend.release_items(item.tenant, [o.id for o in rest], self.owner)
+                await self.backend.release_items(item.tenant, ids, self.owner)
             except Exception:  # their leases run out, then they are claimed
                 log.exception("cannot hand notifications back to the outbox")
         self.stored(item.tenant)
 
     async def _hand_back(self, item: Delivery) -> None:
+        """Held too long to be sent safely now: item and its chain go back to the outbox."""
         self._held -= 1
         self._deadlines.pop(item.id, None)
-        await self._hand_back_chain(item)
-        with contextlib.suppress(Exception):
-            await self.backend.release_items(item.tenant, [item.id], self.owner)
+        await self._hand_back_chain(item, with_item=True)
 
     async def run(self) -> None:
         while not self.stopping:

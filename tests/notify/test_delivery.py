@@ -126,3 +126,19 @@ async def test_a_full_memory_queue_leaves_the_rest_to_the_outbox(
     assert got(receiver) == list(range(1, 9))
     assert sum(sizes) >= 1
     assert notifier.worker.room(2)  # everything held was let go
+
+
+async def test_items_held_too_long_go_back_to_the_outbox_in_order(
+    notifiers: Factory, receiver: Receiver
+) -> None:
+    """An item whose lease would run out while it is sent (a slow endpoint, a long chain)
+    is not sent from memory: it and those behind it go back to the outbox, whose claims
+    give them a fresh lease; all arrive, in order."""
+    # A held item may start within lease - timeout - 1 = 0.5 s of being queued.
+    notifier = await notifiers(replace(FAST, lease=3.5, timeout=2))
+    sizes = await subscribed(notifier, receiver)
+    receiver.delay = 0.3
+    await speeds(notifier, 4)
+    await receiver.wait(4, within=8)
+    assert got(receiver) == [1, 2, 3, 4]
+    assert sum(sizes) >= 2  # the third and the fourth were claimed
