@@ -35,6 +35,7 @@ from ..ngsild.errors import AlreadyExists, NgsiError, ResourceNotFound
 from ..ngsild.model import Entity
 from .documents import from_document, from_owned_document, to_document
 from .entities import EntityStore
+from .geo import CANNOT_INDEX_GEOMETRY, geometry_refused, indexable
 
 __all__ = ["BATCH_TOKEN", "BatchOutcome", "Change", "gc_paused", "write_batch"]
 
@@ -92,9 +93,10 @@ async def _apply_one(
             if result.deleted_count:
                 return "deleted", old, None
             continue
-        replaced = await store.collection.replace_one(
-            {"_id": entity_id, "rev": rev}, to_document(new, rev + 1)
-        )
+        with indexable():
+            replaced = await store.collection.replace_one(
+                {"_id": entity_id, "rev": rev}, to_document(new, rev + 1)
+            )
         if replaced.matched_count:
             return "updated", old, new
     raise NgsiError(f"Entity {entity_id!r} is being changed too often to update it now")
@@ -146,11 +148,14 @@ async def write_batch(
         with gc_paused():
             ops, op_ids = _operations(ids, states, token)
     lost: set[str] = set()
-    if ops and not await _all_applied(store, ops, op_ids, lost):
+    refused: dict[str, NgsiError] = {}
+    if ops and not await _all_applied(store, ops, op_ids, lost, refused):
         # Guarded writes that matched nothing lost a race. A replacement that applied
         # left this batch's token (its revision would not tell: see the module's doc).
         replaced = [
-            i for i, op in zip(op_ids, ops, strict=True) if type(op) is ReplaceOne and i not in lost
+            i
+            for i, op in zip(op_ids, ops, strict=True)
+            if type(op) is ReplaceOne and i not in lost and i not in refused
         ]
         if replaced:
             mine = {
@@ -160,12 +165,17 @@ async def write_batch(
                 )
             }
             lost.update(i for i in replaced if i not in mine)
-        deletes = [i for i in op_ids if states[i].current is None and i not in lost]
+        deletes = [
+            i for i in op_ids if states[i].current is None and i not in lost and i not in refused
+        ]
         if deletes:
             async for d in store.collection.find({"_id": {"$in": deletes}}, {"_id": 1}):
                 lost.add(d["_id"])
     for entity_id in ids:
         if entity_id not in kinds:
+            continue
+        if entity_id in refused:
+            outcome.errors.append((entity_id, refused[entity_id]))
             continue
         if entity_id in lost:
             try:
@@ -259,19 +269,28 @@ def _has_geo(entity: Entity) -> bool:
 
 
 async def _all_applied(
-    store: EntityStore, ops: list[Any], op_ids: list[str], lost: set[str]
+    store: EntityStore,
+    ops: list[Any],
+    op_ids: list[str],
+    lost: set[str],
+    refused: dict[str, NgsiError],
 ) -> bool:
     """Run the bulk write; True when its counts show that every write was applied.
 
     Each write names one distinct id (guarded by its revision), so full counts prove
     that no guard missed, and the reads that look for lost races can be skipped.
-    Write errors (a duplicate id: another writer created it) are added to lost.
+    Write errors are added to lost (a duplicate id: another writer created it), or to
+    refused when MongoDB cannot index the entity's geometry (that entity's 400).
     """
     try:
         result = await store.collection.bulk_write(ops, ordered=False)
     except BulkWriteError as err:
         for write_error in err.details.get("writeErrors", []):
-            lost.add(op_ids[write_error["index"]])
+            entity_id = op_ids[write_error["index"]]
+            if write_error.get("code") == CANNOT_INDEX_GEOMETRY:
+                refused[entity_id] = geometry_refused(write_error)
+            else:
+                lost.add(entity_id)
         return False
     inserts = replaces = deletes = 0
     for op in ops:

@@ -24,7 +24,7 @@ from ..ngsild.model import Entity
 from ..ngsild.q import QueryNode, TypeExpr
 from .documents import READ_PROJECTION, from_document, from_owned_document, to_document
 from .filters import q_filter, type_filter
-from .geo import geo_attribute_names
+from .geo import geo_attribute_names, indexable
 from .geofilters import geo_filter
 from .indexes import ENTITIES, ensure_geo_index
 from .scopefilters import scope_filter
@@ -75,7 +75,8 @@ class EntityStore:
     async def create(self, entity: Entity) -> None:
         await self.index_geo(entity)
         try:
-            await self.collection.insert_one(to_document(entity, 1))
+            with indexable():
+                await self.collection.insert_one(to_document(entity, 1))
         except DuplicateKeyError:
             raise AlreadyExists(f"Entity {entity['id']!r} already exists") from None
 
@@ -106,9 +107,10 @@ class EntityStore:
                 return old, new, result
             await self.index_geo(new)
             rev = doc.get("rev", 0)
-            replaced = await self.collection.replace_one(
-                {"_id": entity_id, "rev": rev}, to_document(new, rev + 1)
-            )
+            with indexable():
+                replaced = await self.collection.replace_one(
+                    {"_id": entity_id, "rev": rev}, to_document(new, rev + 1)
+                )
             if replaced.matched_count:
                 return old, new, result
         raise InternalError(f"Entity {entity_id!r} is being changed too often to update it now")
@@ -129,9 +131,10 @@ class EntityStore:
         flt: dict[str, Any] = {"_id": entity_id, **fast[0]}
         if types is not None:
             flt["type"] = {"$in": list(types)}
-        before = await self.collection.find_one_and_update(
-            flt, fast[1], return_document=ReturnDocument.BEFORE
-        )
+        with indexable():
+            before = await self.collection.find_one_and_update(
+                flt, fast[1], return_document=ReturnDocument.BEFORE
+            )
         if before is None:
             return await self.modify(entity_id, change)
         old = from_document(before)
