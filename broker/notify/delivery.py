@@ -53,8 +53,8 @@ class DeliveryWorker:
         self._last_sweep = 0.0
         #: Items held by this process, per key: the first is being sent, the rest wait.
         self._chains: dict[str, deque[Delivery]] = {}
-        self._held = 0
-        #: Monotonic time after which a held item's lease is too short to start sending it.
+        #: Per item held (its id), the monotonic time after which its lease is too short
+        #: to start sending it; its size is how many items this process holds.
         self._deadlines: dict[str, float] = {}
         #: Tenants whose outbox may hold items for a claim (as far as this process knows).
         self._stored: set[str | None] = set()
@@ -67,7 +67,7 @@ class DeliveryWorker:
 
     def room(self, n: int) -> bool:
         """Whether n more items may be held in memory (beyond it they wait in the outbox)."""
-        return not self.stopping and self._held + n <= self.settings.memory_queue
+        return not self.stopping and len(self._deadlines) + n <= self.settings.memory_queue
 
     def stored(self, tenant: str | None) -> None:
         """Items of tenant were left in the outbox: claim now, and again shortly (the item
@@ -84,7 +84,6 @@ class DeliveryWorker:
         for item in items:
             self._touched.add(item.tenant)
             self._deadlines[item.id] = deadline
-            self._held += 1
             chain = self._chains.get(item.key)
             if chain is not None:
                 chain.append(item)
@@ -107,7 +106,6 @@ class DeliveryWorker:
 
     def _finish(self, item: Delivery) -> None:
         """Take item (done with) off its chain and start the next one of its key."""
-        self._held -= 1
         self._deadlines.pop(item.id, None)
         chain = self._chains.get(item.key)
         if not chain or chain[0] is not item:
@@ -119,11 +117,12 @@ class DeliveryWorker:
             self._start(chain[0])
 
     async def _hand_back_chain(self, item: Delivery, *, with_item: bool = False) -> None:
-        """Give the outbox the items waiting behind item (and item itself if with_item),
-        in one update; the outbox's claims then keep their order."""
+        """Let go of item and the items waiting behind it: those go back to the outbox
+        (item too if with_item; a retry is already there) in one update, and the outbox's
+        claims then keep their order."""
+        self._deadlines.pop(item.id, None)
         chain = self._chains.pop(item.key, None)
         rest = [other for other in chain or () if other is not item]
-        self._held -= len(rest)
         for other in rest:
             self._deadlines.pop(other.id, None)
         ids = [item.id] if with_item else []
@@ -137,8 +136,6 @@ class DeliveryWorker:
 
     async def _hand_back(self, item: Delivery) -> None:
         """Held too long to be sent safely now: item and its chain go back to the outbox."""
-        self._held -= 1
-        self._deadlines.pop(item.id, None)
         await self._hand_back_chain(item, with_item=True)
 
     async def run(self) -> None:
@@ -209,8 +206,6 @@ class DeliveryWorker:
             log.exception("cannot record the delivery of notification %s", item.id)
         if retry:
             # The retry waits in the outbox: what waits behind it in memory goes there too.
-            self._held -= 1
-            self._deadlines.pop(item.id, None)
             await self._hand_back_chain(item)
             return
         self._finish(item)
