@@ -307,10 +307,6 @@ def parse_attribute(
     change only observedAt or a sub-attribute: it then has no "value" and a "type" of
     None), and NGSI-LD Null makes it a deletion marker.
     """
-    if type(raw) is dict and iri not in GEO_ATTRIBUTES and (depth == 0 or "datasetId" not in raw):
-        plain = _plain_instance(raw, now)
-        if plain is not None:
-            return plain
     where = f"Attribute {name!r}"
     if not isinstance(raw, dict):
         # Concise: a bare value is a Property (an array too: use valueList for lists).
@@ -380,7 +376,9 @@ def _plain_instance(raw: dict[str, Any], now: str) -> Instance | None:
     the top level (not for a GeoProperty name), or None when anything is unusual, so that
     the general path decides, and words any error, exactly as it always has."""
     kind = raw.get("type")
-    allowed = _PLAIN_MEMBERS.get(kind) if type(kind) is str else None
+    if type(kind) is not str:
+        return None
+    allowed = _PLAIN_MEMBERS.get(kind)
     if allowed is None or not raw.keys() <= allowed:
         return None
     if kind == "Property":
@@ -395,12 +393,11 @@ def _plain_instance(raw: dict[str, Any], now: str) -> Instance | None:
             value is None or _contains_null(value)
         ):
             return None
-        inst: Instance = {"type": kind, "value": value, "createdAt": now, "modifiedAt": now}
     else:
         value = raw.get("object")
         if type(value) is not str or value == NULL_URI or not is_uri(value):
             return None
-        inst = {"type": kind, "value": value, "createdAt": now, "modifiedAt": now}
+    inst = _instance(kind, value, now)
     if len(raw) > 2:
         if "datasetId" in raw:
             dataset = raw["datasetId"]
@@ -535,7 +532,7 @@ def parse_fragment(
             iri = known[name] = _expand_name(name, ctx, "attribute name")
         if iri in attrs:
             raise BadRequestData(f"Attribute {name!r} appears twice (after @context expansion)")
-        if type(raw) is dict and iri not in GEO_ATTRIBUTES:
+        if type(raw) is dict and iri not in GEO_ATTRIBUTES:  # the usual shapes, quickly
             inst = _plain_instance(raw, now)
             if inst is not None:
                 attrs[iri] = [inst]
