@@ -104,7 +104,7 @@ def to_document(entity: Entity, rev: int) -> dict[str, Any]:
                 body["value"] = value
             else:
                 body = _encode_instance(inst)
-            dataset = inst.get("datasetId")
+            dataset = inst.get("datasetId")  # dataset_key, inlined for the same reason
             slots[DEFAULT_DATASET if dataset is None else encode_key(dataset)] = body
         encoded[encode_key(iri)] = slots
     doc: dict[str, Any] = {
@@ -122,16 +122,24 @@ def to_document(entity: Entity, rev: int) -> dict[str, Any]:
 
 
 def from_document(doc: dict[str, Any]) -> Entity:
+    return _entity(
+        doc,
+        {
+            decode_key(key): [_decode_instance(i) for i in instances.values()]
+            for key, instances in doc.get("attrs", {}).items()
+            if instances
+        },
+    )
+
+
+def _entity(doc: dict[str, Any], attrs: dict[str, list[Instance]]) -> Entity:
+    """The entity of a stored document, given its decoded attributes."""
     entity: Entity = {
         "id": doc["_id"],
         "type": doc["type"],
         "createdAt": doc["createdAt"],
         "modifiedAt": doc["modifiedAt"],
-        "attrs": {
-            decode_key(key): [_decode_instance(i) for i in instances.values()]
-            for key, instances in doc.get("attrs", {}).items()
-            if instances
-        },
+        "attrs": attrs,
     }
     if "scope" in doc:
         entity["scope"] = doc["scope"]
@@ -181,13 +189,4 @@ def from_owned_document(doc: dict[str, Any]) -> Entity:
                         inst["sub"] = {decode_key(k): _adopt_instance(v) for k, v in sub.items()}
                 out.append(inst)
             attrs[decode_key(key)] = out
-    entity: Entity = {
-        "id": doc["_id"],
-        "type": doc["type"],
-        "createdAt": doc["createdAt"],
-        "modifiedAt": doc["modifiedAt"],
-        "attrs": attrs,
-    }
-    if "scope" in doc:
-        entity["scope"] = doc["scope"]
-    return entity
+    return _entity(doc, attrs)
