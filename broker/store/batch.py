@@ -35,7 +35,7 @@ from ..ngsild.errors import AlreadyExists, NgsiError, ResourceNotFound
 from ..ngsild.model import Entity
 from .documents import from_document, from_owned_document, to_document
 from .entities import EntityStore
-from .geo import CANNOT_INDEX_GEOMETRY, geometry_refused, indexable
+from .geo import CANNOT_INDEX_GEOMETRY, geo_attribute_names, geometry_refused, indexable
 
 __all__ = ["BATCH_TOKEN", "BatchOutcome", "Change", "gc_paused", "write_batch"]
 
@@ -138,15 +138,12 @@ async def write_batch(
         geo = [
             state.current
             for state in states.values()
-            if state.touched and state.current is not None and _has_geo(state.current)
+            if state.touched and state.current is not None and geo_attribute_names(state.current)
         ]
-        if not geo:
-            ops, op_ids = _operations(ids, states, token)
-    if geo:
-        for entity in geo:
-            await store.index_geo(entity)
-        with gc_paused():
-            ops, op_ids = _operations(ids, states, token)
+    for entity in geo:
+        await store.index_geo(entity)
+    with gc_paused():
+        ops, op_ids = _operations(ids, states, token)
     lost: set[str] = set()
     refused: dict[str, NgsiError] = {}
     if ops and not await _all_applied(store, ops, op_ids, lost, refused):
@@ -257,15 +254,6 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-
-
-def _has_geo(entity: Entity) -> bool:
-    """Whether index_geo has anything to do (most entities have no GeoProperty)."""
-    for instances in entity["attrs"].values():
-        for inst in instances:
-            if inst["type"] == "GeoProperty":
-                return True
-    return False
 
 
 async def _all_applied(

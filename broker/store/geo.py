@@ -20,11 +20,15 @@ CANNOT_INDEX_GEOMETRY = 16755
 
 
 def geo_attribute_names(entity: Entity) -> list[str]:
-    return [
-        iri
-        for iri, instances in entity["attrs"].items()
-        if any(i["type"] == "GeoProperty" for i in instances)
-    ]
+    """The names of the entity's GeoProperties (often none: written as plain loops, as
+    batches ask it of thousands of entities)."""
+    names = []
+    for iri, instances in entity["attrs"].items():
+        for inst in instances:
+            if inst["type"] == "GeoProperty":
+                names.append(iri)
+                break
+    return names
 
 
 def geometry_refused(error: Mapping[str, Any] | None) -> BadRequestData:
