@@ -188,7 +188,7 @@ async def retrieve_entity(request: web.Request) -> web.StreamResponse:
             return payload_response(out, GEOJSON, source, link=True)
         return payload_response(with_context(out, source), GEOJSON, source)
     out = render_entity(entity, ctx, render)
-    if shape.pick is not None or shape.omit is not None:
+    if shape.selects:
         out = shape.apply(out)
         if shape.empty(out):
             raise ResourceNotFound(f"Nothing of entity {entity_id!r} is left after pick/omit")

@@ -274,6 +274,6 @@ async def _answer(
     if media_type == JSONLD:
         for item in out:
             with_context(item, source)
-    if shape.pick is not None or shape.omit is not None:
+    if shape.selects:
         out = [shape.apply(item) for item in out]
     return payload_response(out, media_type, source, headers=headers)

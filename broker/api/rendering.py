@@ -35,6 +35,11 @@ class Projection:
     pick: frozenset[str] | None = None
     omit: frozenset[str] | None = None
 
+    @property
+    def selects(self) -> bool:
+        """Whether it changes anything (most requests have neither pick nor omit)."""
+        return self.pick is not None or self.omit is not None
+
     def apply(self, entity: dict[str, Any]) -> dict[str, Any]:
         if self.pick is not None:
             return {k: v for k, v in entity.items() if k in self.pick or k == "@context"}
