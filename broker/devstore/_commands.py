@@ -175,6 +175,7 @@ class Commands:
             "count": self._count,
             "distinct": self._distinct,
             "aggregate": self._aggregate,
+            "explain": self._explain,
         }
 
     def run(
@@ -593,6 +594,34 @@ class Commands:
             source = islice(source, skip, skip + limit if limit else None)
         cursor = self.cursors.first_batch(f"{db}.{name}", source, batch_size, single_batch)
         return {"cursor": cursor}
+
+    def _explain(self, db: str, cmd: Document, connection_id: int) -> Document:
+        """The plan of a find or count (verbosity queryPlanner: nothing is executed)."""
+        inner = _document(cmd, "explain")
+        if not inner:
+            raise CommandError(9, "explain must be given the command to explain, as an object")
+        operation = next(iter(inner))
+        if operation not in ("find", "count"):
+            raise CommandError(
+                238, f"explain of {operation!r} is not supported by the Kaido dev store"
+            )
+        name = _collection_name(inner, operation)
+        flt = _document(inner, "filter" if operation == "find" else "query") or {}
+        sort = _document(inner, "sort") if operation == "find" else None
+        plan = self.engine.explain(db, name, flt, sort, count=operation == "count")
+        if operation == "count":
+            plan = {"stage": "COUNT", "inputStage": plan}
+        return {
+            "explainVersion": "1",
+            "queryPlanner": {
+                "namespace": f"{db}.{name}",
+                "parsedQuery": flt,
+                "winningPlan": plan,
+                "rejectedPlans": [],
+            },
+            "command": inner,
+            "serverInfo": {"host": "kaido-devstore", "version": self._engine_version},
+        }
 
     def _get_more(self, db: str, cmd: Document, connection_id: int) -> Document:
         cursor_id = cmd.get("getMore")

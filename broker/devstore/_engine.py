@@ -22,6 +22,7 @@ from bson.objectid import ObjectId
 from ._errors import CommandError
 from ._geo import install as _install_geo_operators
 from ._membership import install as _install_membership
+from ._planner import Clock, IndexPlan, View, build_view, plan_for, winning_plan
 from ._simple import compile_filter, field_value, scalar_kind
 
 __all__ = ["Document", "Engine", "UpdateOutcome", "bson_safe"]
@@ -136,6 +137,9 @@ class _FastCollection(_collection_module.Collection):  # type: ignore[misc]
     a string after a ``$set``); MongoDB leaves the document unchanged, and so do we.
     """
 
+    #: The engine's write count (set by Engine): index views built before a write are stale.
+    _clock: Clock
+
     def _iter_documents(self, filter: Any) -> Any:
         candidates = _id_candidates(self._store, filter)
         if candidates is not None:
@@ -144,13 +148,49 @@ class _FastCollection(_collection_module.Collection):  # type: ignore[misc]
         store = self._store
         if test is None or getattr(store, "_ttl_indexes", True):
             return super()._iter_documents(filter)
-        applies = _filtering.filter_applies
-        applies(filter, {})  # as mongomock does: a malformed filter raises on no document
-        return (
-            doc
-            for doc in list(store._documents.values())
-            if (decided := test(doc)) or (decided is None and applies(filter, doc))
-        )
+        matches = _matcher(filter, test)
+        return (doc for doc in list(store._documents.values()) if matches(doc))
+
+    def _index_plan(self, spec: Any) -> tuple[IndexPlan, View] | None:
+        """The index a filter can be read from, with its current view; None: scan."""
+        store = self._store
+        if getattr(store, "_ttl_indexes", True) or not store.indexes:
+            return None
+        if _id_candidates(store, spec) is not None:  # the _id path is quicker still
+            return None
+        plan = plan_for(store.indexes, spec)
+        if plan is None:
+            return None
+        documents = store._documents
+        views: dict[str, View] = self.__dict__.setdefault("_views", {})
+        view = views.get(plan.path)
+        if view is None or view.writes != self._clock.writes or view.documents_id != id(documents):
+            view = views[plan.path] = build_view(documents, plan.path, self._clock.writes)
+        return None if view.ids is None else (plan, view)
+
+    def _read_index(self, planned: tuple[IndexPlan, View], spec: Any, direction: int) -> Any:
+        """The matching documents, read through the index in _id order."""
+        plan, view = planned
+        documents = self._store._documents
+        matches = _matcher(spec, compile_filter(spec))
+        for key in plan.ids(view, direction):
+            doc = documents.get(key)
+            if doc is not None and matches(doc):
+                yield doc
+
+    def matching(self, spec: Any) -> Any:
+        """The documents that match spec (for counting: in no particular order)."""
+        planned = self._index_plan(spec)
+        if planned is None:
+            return self._iter_documents(spec)
+        return self._read_index(planned, spec, 1)
+
+    def sorted_plan(self, spec: Any, sort: Any) -> tuple[IndexPlan, View] | None:
+        """The index a sorted find reads, if its order is the sort's (a sort on _id)."""
+        key = _single_sort_key(sort)
+        if key is None or key[0] != "_id":
+            return None
+        return self._index_plan(spec)
 
     def _get_dataset(self, spec: Any, sort: Any, fields: Any, as_class: Any) -> Any:
         """mongomock's, but a sort on one field whose values are all strings or all
@@ -161,6 +201,13 @@ class _FastCollection(_collection_module.Collection):  # type: ignore[misc]
             yield from super()._get_dataset(spec, sort, fields, as_class)
             return
         path, direction = key
+        planned = self.sorted_plan(spec, sort)
+        if planned is not None:  # the index gives the order: stop where the reader stops
+            for doc in self._read_index(planned, spec, direction):
+                result = self._copy_only_fields(doc, fields, as_class, filter=spec)
+                if result is not None:
+                    yield result
+            return
         docs = list(self._iter_documents(spec))
         read = field_value(path)
         values = [read(doc) for doc in docs]
@@ -196,6 +243,20 @@ class _FastCollection(_collection_module.Collection):  # type: ignore[misc]
         except BaseException:
             restore()
             raise
+
+
+def _matcher(flt: Any, test: Any) -> Callable[[Document], bool]:
+    """flt as a predicate: test (compile_filter's) where it decides, mongomock otherwise."""
+    applies = _filtering.filter_applies
+    applies(flt, {})  # as mongomock does: a malformed filter raises on no document
+    if test is None:
+        return lambda doc: bool(applies(flt, doc))
+
+    def matches(doc: Document) -> bool:
+        decided = test(doc)
+        return bool(decided) or (decided is None and bool(applies(flt, doc)))
+
+    return matches
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +338,8 @@ class Engine:
     def __init__(self) -> None:
         self._client: Any = _mongomock.MongoClient()
         self._collections: dict[tuple[str, str], Any] = {}
+        #: Ticks on every write (index views are rebuilt after one, see _planner).
+        self._clock = Clock()
 
     # -- namespaces ------------------------------------------------------------------
 
@@ -295,6 +358,7 @@ class Engine:
                 codec_options=database.codec_options,
                 read_preference=database.read_preference,
             )
+            collection._clock = self._clock
             # mongomock's own lookups ($lookup, $out, ...) then share the fast collection.
             database._collection_accesses[name] = collection
             self._collections[(db, name)] = collection
@@ -314,6 +378,7 @@ class Engine:
         return list(self._client.list_database_names())
 
     def drop_database(self, db: str) -> None:
+        self._clock.tick()
         self._client.drop_database(db)
         # Forget the emptied stores too, so that many short-lived test databases do not
         # pile up in memory.
@@ -344,12 +409,14 @@ class Engine:
         """Drop a collection; returns how many indexes it had, None if it did not exist."""
         if not self.has_collection(db, name):
             return None
+        self._clock.tick()
         count = len(self.indexes(db, name) or ())
         self._database(db).drop_collection(name)
         return count
 
     def rename_collection(self, db: str, name: str, new_name: str, drop_target: bool) -> None:
         self._collection(db, new_name)  # validates the new name
+        self._clock.tick()
         self._database(db).rename_collection(name, new_name, dropTarget=drop_target)
 
     # -- indexes -----------------------------------------------------------------------
@@ -437,6 +504,30 @@ class Engine:
         documents: Iterator[Document] = collection._get_dataset(spec, sort_items, fields, dict)
         return documents
 
+    def explain(
+        self,
+        db: str,
+        name: str,
+        flt: Mapping[str, Any],
+        sort: Mapping[str, Any] | None,
+        *,
+        count: bool = False,
+    ) -> Document:
+        """queryPlanner.winningPlan of a find (or a count) as find and count run it."""
+        collection = self._collection(db, name)
+        spec = _naive_utc(flt)
+        sort_items = list(sort.items()) if sort else None
+        planned = (
+            collection._index_plan(spec) if count else collection.sorted_plan(spec, sort_items)
+        )
+        key = _single_sort_key(sort_items)
+        return winning_plan(
+            planned[0] if planned else None,
+            _id_candidates(collection._store, spec) is not None,
+            None if count else sort,
+            key[1] if key else 1,
+        )
+
     def project(
         self, db: str, name: str, doc: Document, projection: Mapping[str, Any] | None
     ) -> Document:
@@ -449,7 +540,7 @@ class Engine:
         collection = self._collection(db, name)
         if not flt:  # estimated_document_count: no need to look at the documents
             return len(collection._store)
-        return sum(1 for _ in collection._iter_documents(_naive_utc(flt)))
+        return sum(1 for _ in collection.matching(_naive_utc(flt)))
 
     def distinct(self, db: str, name: str, key: str, flt: Mapping[str, Any]) -> list[Any]:
         return list(self._collection(db, name).distinct(key, dict(flt)))
@@ -464,6 +555,7 @@ class Engine:
             if stage_name not in _aggregate._PIPELINE_HANDLERS:
                 raise CommandError(40324, f"Unrecognized pipeline stage name: '{stage_name}'")
         collection = self._collection(db, name)
+        self._clock.tick()  # $out and $merge write
         spec: Any = {}
         if pipeline and "$match" in pipeline[0]:
             spec = _naive_utc(pipeline[0]["$match"])
@@ -474,7 +566,7 @@ class Engine:
         if counted is not None:
             # count_documents' pipeline: count the matches without copying them.
             skip, limit, group_id, field = counted
-            n = max(sum(1 for _ in collection._iter_documents(spec)) - skip, 0)
+            n = max(sum(1 for _ in collection.matching(spec)) - skip, 0)
             n = n if limit is None else min(n, limit)
             return iter([{"_id": group_id, field: n}] if n else [])
         # Filter before copying (and through the _id fast path): the same result as
@@ -488,6 +580,7 @@ class Engine:
     # -- writes ------------------------------------------------------------------------
 
     def insert(self, db: str, name: str, doc: Document) -> None:
+        self._clock.tick()
         collection = self._collection(db, name)
         collection.insert_one(doc)
         self._keep(collection)
@@ -503,6 +596,7 @@ class Engine:
         upsert: bool = False,
         array_filters: list[Any] | None = None,
     ) -> UpdateOutcome:
+        self._clock.tick()
         collection = self._collection(db, name)
         is_replacement = isinstance(update, dict) and not (
             update and next(iter(update)).startswith("$")
@@ -531,6 +625,7 @@ class Engine:
         )
 
     def delete(self, db: str, name: str, flt: Mapping[str, Any], *, multi: bool) -> int:
+        self._clock.tick()
         collection = self._collection(db, name)
         result = collection.delete_many(dict(flt)) if multi else collection.delete_one(dict(flt))
         return int(result.deleted_count)
