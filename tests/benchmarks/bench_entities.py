@@ -346,6 +346,21 @@ async def bench_query(
         baseline = await run_ops(f"driver find {name}", n, 4, raw_query, None)
         print(result.line(baseline))
         print(baseline.line())
+        explained = await raw.find(flt).sort("_id", 1).limit(100).explain()
+        print(f"  explain: {' <- '.join(_stages(explained['queryPlanner']['winningPlan']))}")
+
+
+def _stages(plan: dict[str, Any]) -> list[str]:
+    """A winning plan's stages, outermost first, with the index each one reads."""
+    plan = plan.get("queryPlan", plan)  # MongoDB 7+ (slot-based engine) nests it
+    stage = str(plan.get("stage"))
+    if plan.get("indexName"):
+        stage += f" {plan['indexName']}"
+    found = [stage]
+    for child in [plan.get("inputStage"), *plan.get("inputStages", [])]:
+        if isinstance(child, dict):
+            found += _stages(child)
+    return found
 
 
 def bench_validation() -> None:
@@ -384,6 +399,7 @@ def main() -> None:
     parser.add_argument(
         "--memory-entities", type=int, default=100_000, help="0 to skip the memory check"
     )
+
     args = parser.parse_args()
     cpu = psutil.cpu_count()
     print(f"machine: {cpu} CPUs, Python {sys.version.split()[0]}, {os.uname().machine}")
