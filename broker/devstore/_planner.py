@@ -4,7 +4,7 @@ mongomock scans every document of a collection for every query, then sorts the m
 MongoDB walks an index instead: the broker's entity queries (``type`` equality with a
 sort on ``_id``, see broker/store/indexes.py) read the ``type_id`` index in order and stop
 after ``limit`` matches. The dev store does the same for any filter that pins the first
-field of a declared ascending index to one or more strings:
+field of a declared index on (field, ``_id``) to one or more strings:
 
 - a :class:`View` of the index's first field (value -> the ``_id``\\ s of the documents
   holding it, in ``_id`` order) is built from the documents on first use and kept until
@@ -149,8 +149,12 @@ class IndexPlan:
 
 
 def _first_field(index: Mapping[str, Any]) -> str | None:
+    """The field f of an index on (f, _id): its entries for one value of f are in _id
+    order, which is what a View holds. Other indexes are not modelled."""
     key = index.get("key")
     if not key or index.get("partialFilterExpression") is not None or index.get("sparse"):
+        return None
+    if len(key) != 2 or key[1][0] != "_id" or key[1][1] not in (1, -1):
         return None
     path, direction = key[0]
     if path == "_id" or "." in path or direction not in (1, -1):
@@ -181,6 +185,7 @@ def winning_plan(
         return {"stage": "IDHACK"}
     stage: dict[str, Any]
     if plan is not None:
+        direction *= list(plan.key.values())[1]  # an index on (f, _id: -1) runs backward
         stage = {
             "stage": "FETCH",
             "inputStage": {

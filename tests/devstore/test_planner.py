@@ -135,6 +135,32 @@ def test_without_a_declared_index_nothing_is_indexed() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "key", [{"type": 1}, {"type": 1, "v": 1}, {"type": 1, "_id": 1, "v": 1}, {"type": "hashed"}]
+)
+def test_only_indexes_on_a_field_and_id_are_read(key: dict[str, Any]) -> None:
+    """Their entries for one value are in _id order, as a view holds them; other indexes
+    would need a sort stage, which the dev store does not model."""
+    engine = Engine()
+    engine.create_index("db", "c", {"key": key, "name": "other"})
+    for doc in DOCS:
+        engine.insert("db", "c", dict(doc))
+    assert engine.explain("db", "c", {"type": "A"}, {"_id": 1})["stage"] == "SORT"
+    assert engine.explain("db", "c", {"type": "A"}, None, count=True)["stage"] == "COLLSCAN"
+
+
+def test_an_index_on_id_descending_runs_the_other_way() -> None:
+    engine = Engine()
+    engine.create_index("db", "c", {"key": {"type": 1, "_id": -1}, "name": "type_id_down"})
+    for doc in DOCS:
+        engine.insert("db", "c", dict(doc))
+    plan = engine.explain("db", "c", {"type": "A"}, {"_id": 1})
+    assert plan["inputStage"]["indexName"] == "type_id_down"
+    assert plan["inputStage"]["direction"] == "backward"
+    found = [d["_id"] for d in engine.find("db", "c", {"type": "A"}, {"_id": 1})]
+    assert found == _scanned(engine, {"type": "A"}, 1)
+
+
 def test_an_id_that_is_not_a_string_means_a_scan(engine: Engine, index_reads: list[Any]) -> None:
     engine.insert("db", "c", {"_id": 7, "type": "A"})
     found = [d["_id"] for d in engine.find("db", "c", {"type": "A"}, {"_id": 1})]
