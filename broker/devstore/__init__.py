@@ -4,7 +4,8 @@ No MongoDB server can be installed on the development and CI machines, so the br
 default store for development and tests is this server: the broker reaches it with a
 plain ``AsyncMongoClient("mongodb://127.0.0.1:PORT")``, through exactly the code paths
 it uses with MongoDB. It is a development and test tool (mongomock-ng's engine, no
-persistence, no replication, no query planner), never a MongoDB replacement.
+persistence, no replication, no query planner beyond reading indexes on (field, ``_id``):
+see _planner), never a MongoDB replacement.
 
 - ``start_subprocess()`` runs it as a child process (tests, ``make run``);
 - ``await serve()`` runs it inside the current event loop;

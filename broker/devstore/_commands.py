@@ -675,7 +675,9 @@ class Commands:
         _no_collation(cmd)
         pipeline = _list(cmd, "pipeline")
         if _flag(cmd, "explain"):
-            raise CommandError(238, "explain is not supported by the Kaido dev store")
+            raise CommandError(
+                238, "explain of an aggregate is not supported by the Kaido dev store"
+            )
         if "cursor" not in cmd:
             raise CommandError(
                 9, "The 'cursor' option is required, except for aggregate with the explain argument"
