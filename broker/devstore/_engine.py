@@ -45,6 +45,8 @@ _install_membership(_filtering)
 _STORED: CodecOptions[dict[str, Any]] = CodecOptions(document_class=dict, tz_aware=False)
 _MISSING = object()
 _ID_INDEX = "_id_"
+#: Aggregation stages that write (to a collection of the engine).
+_WRITING_STAGES = frozenset({"$out", "$merge"})
 
 
 def _is_fast_key(value: object) -> bool:
@@ -188,26 +190,29 @@ class _FastCollection(_collection_module.Collection):  # type: ignore[misc]
     def sorted_plan(self, spec: Any, sort: Any) -> tuple[IndexPlan, View] | None:
         """The index a sorted find reads, if its order is the sort's (a sort on _id)."""
         key = _single_sort_key(sort)
-        if key is None or key[0] != "_id":
+        if key is None or key[0] != "_id" or (spec and _geospatial.extract_near_specs(spec)[0]):
             return None
         return self._index_plan(spec)
 
     def _get_dataset(self, spec: Any, sort: Any, fields: Any, as_class: Any) -> Any:
-        """mongomock's, but a sort on one field whose values are all strings or all
-        numbers is done by Python's sort on the values (the same order; mongomock
-        compares each pair through its BSON comparison, about a second for 10,000)."""
+        """mongomock's, but a sort on ``_id`` that an index on (field, ``_id``) gives is
+        read from it (see _planner), and a sort on one field whose values are all
+        strings or all numbers is done by Python's sort on the values (the same order;
+        mongomock compares each pair through its BSON comparison, about a second for
+        10,000)."""
         key = _single_sort_key(sort)
-        if key is None or (spec and _geospatial.extract_near_specs(spec)[0]):
-            yield from super()._get_dataset(spec, sort, fields, as_class)
-            return
-        path, direction = key
         planned = self.sorted_plan(spec, sort)
-        if planned is not None:  # the index gives the order: stop where the reader stops
-            for doc in self._read_index(planned, spec, direction):
+        if key is not None and planned is not None:
+            # The index gives the order: the read stops where the reader stops.
+            for doc in self._read_index(planned, spec, key[1]):
                 result = self._copy_only_fields(doc, fields, as_class, filter=spec)
                 if result is not None:
                     yield result
             return
+        if key is None or (spec and _geospatial.extract_near_specs(spec)[0]):
+            yield from super()._get_dataset(spec, sort, fields, as_class)
+            return
+        path, direction = key
         docs = list(self._iter_documents(spec))
         read = field_value(path)
         values = [read(doc) for doc in docs]
@@ -555,7 +560,8 @@ class Engine:
             if stage_name not in _aggregate._PIPELINE_HANDLERS:
                 raise CommandError(40324, f"Unrecognized pipeline stage name: '{stage_name}'")
         collection = self._collection(db, name)
-        self._clock.tick()  # $out and $merge write
+        if any(next(iter(stage)) in _WRITING_STAGES for stage in pipeline):
+            self._clock.tick()
         spec: Any = {}
         if pipeline and "$match" in pipeline[0]:
             spec = _naive_utc(pipeline[0]["$match"])

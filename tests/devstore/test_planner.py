@@ -194,6 +194,29 @@ def test_writes_are_seen(engine: Engine) -> None:
     assert ids() == []
 
 
+def test_reads_do_not_make_the_views_stale(engine: Engine) -> None:
+    """A count is an aggregation: only those that write ($out, $merge) are writes."""
+    clock = engine._clock
+    engine.count("db", "c", {"type": "A"})
+    pipeline: list[Any] = [{"$match": {"type": "A"}}, {"$group": {"_id": None, "n": {"$sum": 1}}}]
+    before = clock.writes
+    (counted,) = engine.aggregate("db", "c", pipeline)
+    assert counted["n"] == engine.count("db", "c", {"type": "A"})
+    list(engine.find("db", "c", {"type": "A"}, {"_id": 1}))
+    assert clock.writes == before
+    list(engine.aggregate("db", "c", [{"$match": {"type": "C"}}, {"$out": "copy"}]))
+    assert clock.writes == before + 1
+    assert [d["_id"] for d in engine.find("db", "copy", {}, {"_id": 1})] == _scanned(
+        engine, {"type": "C"}, 1
+    )
+
+
+def test_a_near_query_is_left_to_mongomock(engine: Engine) -> None:
+    near = {"type": "A", "loc": {"$near": {"$geometry": {"type": "Point", "coordinates": [0, 0]}}}}
+    plan = engine.explain("db", "c", near, {"_id": 1})
+    assert plan["inputStage"]["stage"] == "COLLSCAN"
+
+
 def test_equality_values() -> None:
     assert equality_values({"type": "A"}, "type") == ["A"]
     assert equality_values({"type": {"$in": ["A", "B", "A"]}}, "type") == ["A", "B"]
