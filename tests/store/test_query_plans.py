@@ -1,6 +1,6 @@
 """Which index each shape of entity query is read from, as the store's ``explain`` says.
 
-Issue: "a query must be able to use an index". The query filters are the broker's own
+Issue 3: "a query must be able to use an index". The query filters are the broker's own
 (``EntityStore._filter``), sorted on ``_id`` as ``EntityStore.query`` sorts them, over the
 indexes every tenant database has (broker/store/indexes.py). Against the dev store the
 plan is its own (broker/devstore/_planner.py): the ``type_id`` index, read in ``_id``
@@ -77,6 +77,10 @@ SHAPES = {
         limit=100,
     ),
     "two types": EntityQuery((Selector(parse_type_expression("Vehicle,Bus", CORE)),), limit=100),
+    "type + idPattern": EntityQuery(
+        (Selector(parse_type_expression("Vehicle", CORE), id_pattern="^urn:ngsi-ld:Vehicle:1"),),
+        limit=100,
+    ),
     "type + id list": EntityQuery(
         (Selector(parse_type_expression("Vehicle", CORE), ids=("urn:ngsi-ld:Vehicle:1",)),),
         limit=100,
