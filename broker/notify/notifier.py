@@ -45,7 +45,7 @@ class Notifier:
     ) -> None:
         self.backend = backend
         self.settings = settings or NotifySettings.from_env()
-        self.registry = Registry(backend, resolve)
+        self.registry = Registry(backend, resolve, self.settings.subscription_sweep)
         self.senders: dict[str, Sender] = senders or {
             "http": HttpSender(self.settings),
             "mqtt": MqttSender(self.settings),

@@ -4,7 +4,13 @@ Every process holds the active subscriptions of all tenants in memory (a
 SubscriptionIndex) and re-reads, every ``subscription_poll`` seconds, the subscription
 documents whose ``modifiedAt`` is recent. A change made through any process is thus
 applied everywhere within one poll interval (plus the time the poll takes); the process
-that made it applies it at once (refresh). Change streams would be faster but need a
+that made it applies it at once (refresh).
+
+A poll costs one query for all tenants: every subscription write increases its tenant's
+counter (store.subscriptions.MARKS), and only the tenants whose counter moved are read
+again. An idle deployment of many tenants is thus not re-read tenant by tenant every
+second. Every ``sweep`` seconds all tenants are read anyway, in case a writer stopped
+between a subscription and its counter. Change streams would be faster but need a
 replica set; polling works on any deployment. Each poll reads again the last few seconds
 (``OVERLAP``) so that a write whose timestamp was taken just before the previous poll, but
 that landed after it, is not missed; versions already applied are skipped by ``rev``.
@@ -33,12 +39,16 @@ TOMBSTONE_SECONDS = 3600.0
 
 
 class Registry:
-    def __init__(self, backend: Backend, resolve: ResolveContext) -> None:
+    def __init__(self, backend: Backend, resolve: ResolveContext, sweep: float = 30.0) -> None:
         self.backend = backend
         self.resolve = resolve
+        self.sweep = sweep
         self.index = SubscriptionIndex()
         #: Per tenant: when (epoch) the last poll started.
         self._polled: dict[str | None, float] = {}
+        #: Per tenant: its subscription write counter when it was last read.
+        self._marks: dict[str | None, int] = {}
+        self._swept = 0.0
         #: Subscriptions whose @context could not be resolved: tried again at each poll.
         self._pending: set[tuple[str | None, str]] = set()
         self._purged = time.time()
@@ -84,14 +94,23 @@ class Registry:
             await self.apply(tenant, doc)
 
     async def poll(self) -> None:
-        """Read the subscription changes of every tenant since the last poll."""
-        for tenant in await self.backend.tenants():
+        """Read the subscription changes since the last poll: of the tenants whose write
+        counter moved, or of every tenant when a sweep is due."""
+        marks = await self.backend.subscription_marks()
+        if time.time() - self._swept >= self.sweep:
+            self._swept = time.time()
+            tenants = await self.backend.tenants()
+        else:
+            tenants = [t for t, n in marks.items() if self._marks.get(t) != n]
+        for tenant in tenants:
             started = time.time()
             last = self._polled.get(tenant)
             since = None if last is None else iso_at(last - OVERLAP - started)
             for doc in await self.backend.subscriptions_changed(tenant, since):
                 await self.apply(tenant, doc)
             self._polled[tenant] = started
+            if tenant in marks:  # read before the poll: a write since moves it again
+                self._marks[tenant] = marks[tenant]
         for tenant, sub_id in list(self._pending):
             await self.refresh(tenant, sub_id)
         if time.time() - self._purged > TOMBSTONE_SECONDS / 10:

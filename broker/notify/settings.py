@@ -45,6 +45,9 @@ class NotifySettings:
     poll: float = 1.0
     #: How often subscription changes made through other processes are read, in seconds.
     subscription_poll: float = 1.0
+    #: How often every tenant's subscriptions are read, changed or not, in seconds (a poll
+    #: reads only the tenants whose subscriptions were written: see notify.registry).
+    subscription_sweep: float = 30.0
     #: Most entities in one periodic (timeInterval) notification.
     periodic_limit: int = 1000
     #: Most notifications a process holds in memory to send itself; beyond, new ones wait
@@ -63,6 +66,7 @@ class NotifySettings:
             lease=_number("NOTIFY_LEASE", 60.0),
             poll=_number("NOTIFY_POLL", 1.0),
             subscription_poll=_number("SUBSCRIPTION_POLL", 1.0),
+            subscription_sweep=_number("SUBSCRIPTION_SWEEP", 30.0),
             periodic_limit=int(_number("NOTIFY_PERIODIC_LIMIT", 1000)),
             memory_queue=int(_number("NOTIFY_MEMORY_QUEUE", 10_000)),
         )

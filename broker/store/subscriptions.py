@@ -10,7 +10,10 @@ One document per subscription in the tenant's ``subscriptions`` collection::
 
 Every broker process keeps the active subscriptions in memory and re-reads the documents
 whose ``modifiedAt`` is recent (see notify.registry), so a deletion leaves a tombstone
-(``deleted: true``) for a while instead of removing the document at once. Delivery
+(``deleted: true``) for a while instead of removing the document at once. Each write of a
+subscription then increases its tenant's counter in ``subscriptionMarks`` (main database,
+``{"_id": tenant name or "" for the default tenant, "n": writes}``): a poll reads those
+counters in one query and re-reads only the tenants whose counter moved. Delivery
 status updates do not touch ``modifiedAt``: they are not subscription changes.
 Throttling and periodic firings are claimed with an atomic find_one_and_update on
 ``throttleUntil`` / ``nextFire``, so that several processes never fire twice.
@@ -28,6 +31,7 @@ from typing import Any
 import orjson
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -39,9 +43,16 @@ from . import Store
 from .entities import EntityQuery, Selector
 from .outbox import OutboxStore
 
-__all__ = ["SUBSCRIPTIONS", "NotifierBackend", "SubscriptionStore", "subscription_store"]
+__all__ = [
+    "MARKS",
+    "SUBSCRIPTIONS",
+    "NotifierBackend",
+    "SubscriptionStore",
+    "subscription_store",
+]
 
 SUBSCRIPTIONS = "subscriptions"
+MARKS = "subscriptionMarks"
 _LIVE: dict[str, Any] = {"deleted": {"$ne": True}}
 _indexed: set[str] = set()
 log = logging.getLogger("kaido.notify")
@@ -96,11 +107,21 @@ class Report:
 
 
 class SubscriptionStore:
-    def __init__(self, db: AsyncDatabase[dict[str, Any]], tenant: str | None) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[dict[str, Any]],
+        tenant: str | None,
+        marks: AsyncCollection[dict[str, Any]],
+    ) -> None:
         self.db = db
         self.tenant = tenant
         self.collection = db[SUBSCRIPTIONS]
         self.outbox = OutboxStore(db, tenant)
+        self._marks = marks
+
+    async def _mark(self) -> None:
+        """Tell the other processes' polls that this tenant's subscriptions changed."""
+        await self._marks.update_one({"_id": self.tenant or ""}, {"$inc": {"n": 1}}, upsert=True)
 
     async def ensure_indexes(self) -> None:
         if self.db.name in _indexed:
@@ -132,6 +153,7 @@ class SubscriptionStore:
             result = await self.collection.replace_one({"_id": sub["id"], "deleted": True}, doc)
             if not result.matched_count:
                 raise AlreadyExists(f"Subscription {sub['id']!r} already exists") from None
+        await self._mark()
 
     async def get(self, sub_id: str) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": sub_id, **_LIVE})
@@ -154,7 +176,10 @@ class SubscriptionStore:
         if "timeInterval" in sub:
             update["$set"]["nextFire"] = now
         result = await self.collection.update_one({"_id": sub["id"], "rev": rev, **_LIVE}, update)
-        return result.matched_count == 1
+        if result.matched_count != 1:
+            return False
+        await self._mark()
+        return True
 
     async def delete(self, sub_id: str, now: str) -> None:
         result = await self.collection.update_one(
@@ -167,6 +192,7 @@ class SubscriptionStore:
         )
         if not result.matched_count:
             raise ResourceNotFound(f"Subscription {sub_id!r} does not exist")
+        await self._mark()
         await self.outbox.purge(sub_id)
 
     async def changed_since(self, since: str | None) -> list[dict[str, Any]]:
@@ -215,7 +241,8 @@ class SubscriptionStore:
 async def subscription_store(
     store: Store, tenant: str | None, *, create: bool = False
 ) -> SubscriptionStore:
-    return SubscriptionStore(await store.tenants.database(tenant, create=create), tenant)
+    db = await store.tenants.database(tenant, create=create)
+    return SubscriptionStore(db, tenant, store.tenants.main[MARKS])
 
 
 class NotifierBackend:
@@ -281,6 +308,11 @@ class NotifierBackend:
         names: list[str | None] = [None]
         names.extend(await self.store.tenants.names())
         return names
+
+    async def subscription_marks(self) -> dict[str | None, int]:
+        """Per tenant whose subscriptions were ever written, how many writes (see MARKS)."""
+        marks = self.store.tenants.main[MARKS]
+        return {doc["_id"] or None: doc["n"] async for doc in marks.find({})}
 
     async def subscriptions_changed(
         self, tenant: str | None, since: str | None
