@@ -10,7 +10,10 @@ process and per endpoint), deleted on success and rescheduled on failure, doubli
 wait each time up to ``backoff_max``; after ``max_attempts`` an item is given up ("dead").
 A failure hands the rest of its chain back to the outbox (so that nothing overtakes the
 retry). The worker claims at once when it knows the outbox holds work for it, and polls
-every ``poll`` seconds for work left by other processes.
+every ``poll`` seconds for work left by other processes. A tenant whose claims keep
+finding nothing, and that has no activity here, is polled less and less often (the wait
+doubles, up to ``idle_poll``): many idle tenants then cost little, and what a stopped
+process left is still found within ``idle_poll`` seconds (its leases last longer).
 """
 
 from __future__ import annotations
@@ -51,6 +54,9 @@ class DeliveryWorker:
         self._touched: set[str | None] = set()
         self._timers: list[asyncio.TimerHandle] = []
         self._last_sweep = 0.0
+        #: Per tenant: when (monotonic) its last claim started, and how many claims in a
+        #: row found nothing with no activity here (its polls are then spaced out).
+        self._quiet: dict[str | None, tuple[float, int]] = {}
         #: Items held by this process, per key: the first is being sent, the rest wait.
         self._chains: dict[str, deque[Delivery]] = {}
         #: Per item held (its id), the monotonic time after which its lease is too short
@@ -143,24 +149,37 @@ class DeliveryWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), self.settings.poll)
             self._event.clear()
-            tenants = set(self._woken)
+            woken = set(self._woken)
             self._woken.clear()
-            if time.monotonic() - self._last_sweep >= self.settings.poll:
-                self._last_sweep = time.monotonic()
+            tenants = set(woken)
+            now = time.monotonic()
+            if now - self._last_sweep >= self.settings.poll:
+                self._last_sweep = now
                 try:
-                    tenants.update(await self.backend.tenants())
+                    tenants.update(t for t in await self.backend.tenants() if self._due(t, now))
                 except Exception:
                     log.exception("cannot list the tenants")
             for tenant in tenants:
                 if self.stopping:
                     return
                 try:
-                    await self._drain(tenant)
+                    found = await self._drain(tenant)
+                    _, empty = self._quiet.get(tenant, (0.0, 0))
+                    self._quiet[tenant] = (now, 0 if found or tenant in woken else empty + 1)
                 except Exception:
                     if not self.stopping:
                         log.exception("delivery of tenant %s's notifications failed", tenant)
 
-    async def _drain(self, tenant: str | None) -> None:
+    def _due(self, tenant: str | None, now: float) -> bool:
+        """Whether the periodic poll claims for tenant now: each time while its claims
+        find work, then after a wait that doubles with each empty one, up to idle_poll."""
+        last, empty = self._quiet.get(tenant, (0.0, 0))
+        wait = min(self.settings.poll * 2.0 ** min(empty, 20), self.settings.idle_poll)
+        return now - last >= wait
+
+    async def _drain(self, tenant: str | None) -> bool:
+        """Claim and dispatch tenant's claimable items until none is left; whether any was."""
+        found = False
         while not self.stopping:
             free = self.settings.concurrency - len(self._inflight)
             if free <= 0:
@@ -175,9 +194,11 @@ class DeliveryWorker:
             )
             if not items:
                 self._stored.discard(tenant)
-                return
+                return found
+            found = True
             self._stored.add(tenant)
             self.dispatch(items)
+        return found
 
     async def _deliver(self, item: Delivery) -> None:
         item.attempts += 1

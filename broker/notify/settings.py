@@ -43,6 +43,9 @@ class NotifySettings:
     lease: float = 60.0
     #: How often the outbox is polled for work left by other processes, in seconds.
     poll: float = 1.0
+    #: Longest wait between two polls of a tenant whose polls find nothing, in seconds
+    #: (the wait doubles from ``poll`` with each empty poll; activity resets it).
+    idle_poll: float = 8.0
     #: How often subscription changes made through other processes are read, in seconds.
     subscription_poll: float = 1.0
     #: How often every tenant's subscriptions are read, changed or not, in seconds (a poll
@@ -65,6 +68,7 @@ class NotifySettings:
             per_endpoint=int(_number("NOTIFY_PER_ENDPOINT", 8)),
             lease=_number("NOTIFY_LEASE", 60.0),
             poll=_number("NOTIFY_POLL", 1.0),
+            idle_poll=_number("NOTIFY_IDLE_POLL", 8.0),
             subscription_poll=_number("SUBSCRIPTION_POLL", 1.0),
             subscription_sweep=_number("SUBSCRIPTION_SWEEP", 30.0),
             periodic_limit=int(_number("NOTIFY_PERIODIC_LIMIT", 1000)),

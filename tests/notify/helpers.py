@@ -28,6 +28,7 @@ FAST = NotifySettings(
     timeout=2,
     lease=5,
     poll=0.1,
+    idle_poll=0.4,
     subscription_poll=0.2,
 )
 

@@ -5,10 +5,14 @@ full memory queue)."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
 from dataclasses import replace
 from typing import Any
 
 from broker.ngsild.notification import Delivery, iso_at
+from broker.notify.delivery import DeliveryWorker
 from broker.notify.notifier import Notifier
 from broker.store.subscriptions import subscription_store
 
@@ -142,3 +146,40 @@ async def test_items_held_too_long_go_back_to_the_outbox_in_order(
     await receiver.wait(4, within=8)
     assert got(receiver) == [1, 2, 3, 4]
     assert sum(sizes) >= 2  # the third and the fourth were claimed
+
+
+class _Tenants:
+    """A backend with three tenants and nothing else (the worker's claims are faked)."""
+
+    async def tenants(self) -> list[str | None]:
+        return [None, "idle", "busy"]
+
+
+async def test_idle_tenants_are_polled_less_and_less_often() -> None:
+    """A tenant whose claims find nothing is claimed after waits that double up to
+    idle_poll; one whose claims find work, or that is active here, at every poll."""
+    settings = replace(FAST, poll=0.05, idle_poll=0.4)
+    worker = DeliveryWorker(_Tenants(), {}, settings)  # type: ignore[arg-type]
+    claims: dict[str | None, list[float]] = {None: [], "idle": [], "busy": []}
+
+    async def drain(tenant: str | None) -> bool:
+        claims[tenant].append(time.monotonic())
+        return tenant == "busy"
+
+    worker._drain = drain  # type: ignore[method-assign]
+    task = asyncio.create_task(worker.run())
+    await asyncio.sleep(2.0)
+    started = time.monotonic()
+    worker.wake("idle")  # activity here: claimed at once, and polled at full pace again
+    await asyncio.sleep(0.3)
+    worker.stopping = True
+    await task
+    assert len(claims["busy"]) >= 20  # every 0.05 s for 2.3 s: about 46
+    before = [t for t in claims["idle"] if t < started]
+    after = [t for t in claims["idle"] if t >= started]
+    # 0.05, 0.15, 0.35, 0.75, then every 0.4 s: about 7 claims in 2 s, not 40.
+    assert 4 <= len(before) <= 10, before
+    gaps = [b - a for a, b in itertools.pairwise(before)]
+    assert max(gaps) < 0.4 + 0.15  # never more than idle_poll apart
+    assert after and after[0] - started < 0.05  # the wake
+    assert len(after) >= 2  # and polled again soon: at the idle pace, not within 0.3 s
