@@ -521,6 +521,7 @@ class Engine:
         """queryPlanner.winningPlan of a find (or a count) as find and count run it."""
         collection = self._collection(db, name)
         spec = _naive_utc(flt)
+        _filtering.filter_applies(spec, {})  # a malformed filter is refused, as by find
         sort_items = list(sort.items()) if sort else None
         planned = (
             collection._index_plan(spec) if count else collection.sorted_plan(spec, sort_items)

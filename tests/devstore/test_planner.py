@@ -279,3 +279,8 @@ def test_explain_refuses_what_it_cannot_describe(engine: Engine) -> None:
     assert "not supported" in reply["errmsg"]
     reply = commands.run("db", {"explain": 1}, 1)
     assert reply["ok"] == 0.0
+    # A malformed filter is refused, as find refuses it.
+    explained = commands.run("db", {"explain": {"find": "c", "filter": {"$and": 3}}}, 1)
+    found = commands.run("db", {"find": "c", "filter": {"$and": 3}}, 1)
+    assert explained["ok"] == found["ok"] == 0.0
+    assert explained["code"] == found["code"]
