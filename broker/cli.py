@@ -32,6 +32,7 @@ environment:
   LOG_LEVEL              DEBUG, INFO, WARNING or ERROR (default INFO)
   LOG_FORMAT             text, or json for one JSON object per line (default text)
   MAX_BODY_BYTES         largest request body accepted (default 8388608)
+  MAX_URL_BYTES          longest request line accepted (default 65536)
   MAX_BATCH              most entities in one batch operation (default 2000)
   MAX_LIMIT              largest page size a query may ask for (default 1000)
   CONTEXT_FETCH_TIMEOUT  seconds to wait for a remote @context (default 5)

@@ -16,8 +16,17 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
+from aiohttp.http_exceptions import HttpProcessingError
 
-__all__ = ["FORMATS", "REQUEST_ID", "JsonFormatter", "TextFormatter", "configure", "handler"]
+__all__ = [
+    "FORMATS",
+    "REQUEST_ID",
+    "ClientProtocolErrors",
+    "JsonFormatter",
+    "TextFormatter",
+    "configure",
+    "handler",
+]
 
 FORMATS = ("text", "json")
 
@@ -95,6 +104,26 @@ def handler(log_format: str = "text", stream: TextIO | None = None) -> logging.H
     return out
 
 
+class ClientProtocolErrors(logging.Filter):
+    """aiohttp logs a request it cannot parse (a request line over MAX_URL_BYTES, a
+    malformed header) as an error with a traceback, though it answers the client 400:
+    such a line becomes one INFO line that says what was wrong, so that clients cannot
+    fill the error log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and 400 <= exc.code < 500:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg = f"{record.getMessage()}: {exc.code}, {exc.message}"
+            record.args = ()
+            record.exc_info = record.exc_text = None
+            return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+        return True
+
+
+_CLIENT_PROTOCOL_ERRORS = ClientProtocolErrors()
+
+
 def configure(level: str = "INFO", log_format: str = "text", stream: TextIO | None = None) -> None:
     """Set up the root logger of the process: one handler, in the given format."""
     root = logging.getLogger()
@@ -102,3 +131,6 @@ def configure(level: str = "INFO", log_format: str = "text", stream: TextIO | No
         root.removeHandler(old)
     root.addHandler(handler(log_format, stream))
     root.setLevel(level)
+    server = logging.getLogger("aiohttp.server")
+    if _CLIENT_PROTOCOL_ERRORS not in server.filters:
+        server.addFilter(_CLIENT_PROTOCOL_ERRORS)

@@ -48,6 +48,9 @@ class Settings:
     log_format: str = "text"
     #: Largest request body accepted, in bytes (413 beyond).
     max_body_bytes: int = 8 * 1024 * 1024
+    #: Longest request line (method, path and query string) accepted, in bytes (400
+    #: beyond). aiohttp's own default, 8190, is short for a query by a list of ids.
+    max_url_bytes: int = 64 * 1024
     #: Timeout for fetching a remote @context, in seconds.
     context_fetch_timeout: float = 5.0
     #: How long a fetched remote @context is reused before it is fetched again.
@@ -71,6 +74,7 @@ class Settings:
             log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
             log_format=_choice("LOG_FORMAT", ("text", "json"), "text"),
             max_body_bytes=_int("MAX_BODY_BYTES", 8 * 1024 * 1024),
+            max_url_bytes=_int("MAX_URL_BYTES", 64 * 1024),
             context_fetch_timeout=_float("CONTEXT_FETCH_TIMEOUT", 5.0),
             context_cache_seconds=_float("CONTEXT_CACHE_SECONDS", 3600.0),
             max_limit=_int("MAX_LIMIT", 1000),

@@ -159,3 +159,54 @@ def test_log_format_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_FORMAT", "yaml")
     with pytest.raises(SystemExit):
         Settings.from_env()
+
+
+def _parse_error_record(exc: BaseException) -> logging.LogRecord:
+    """A record as aiohttp's RequestHandler.handle_error logs it."""
+    try:
+        raise exc
+    except BaseException:
+        import sys
+
+        info = sys.exc_info()
+    return logging.LogRecord(
+        "aiohttp.server", logging.ERROR, "", 0, "Error handling request from %s", ("1.2.3.4",), info
+    )
+
+
+def test_requests_aiohttp_cannot_parse_are_one_info_line() -> None:
+    """A request line over MAX_URL_BYTES is the client's mistake (answered 400 by aiohttp):
+    logged as one INFO line saying what was wrong, not as an error with a traceback."""
+    from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
+
+    keep = logs.ClientProtocolErrors()
+    server = logging.getLogger("aiohttp.server")
+    level = server.level
+    server.setLevel(logging.INFO)
+    try:
+        record = _parse_error_record(LineTooLong("/ngsi-ld/v1/entities?id=...", "8190"))
+        assert keep.filter(record)
+        assert (record.levelno, record.levelname, record.exc_info) == (logging.INFO, "INFO", None)
+        assert record.getMessage().startswith("Error handling request from 1.2.3.4: 400, ")
+        assert "8190" in record.getMessage()
+        assert keep.filter(_parse_error_record(BadHttpMessage("bad header")))
+        server.setLevel(logging.WARNING)  # an INFO line is then not written at all
+        assert not keep.filter(_parse_error_record(BadHttpMessage("bad header")))
+    finally:
+        server.setLevel(level)
+    other = _parse_error_record(RuntimeError("a bug"))
+    assert keep.filter(other)
+    assert (other.levelno, other.exc_info is not None) == (logging.ERROR, True)
+
+
+def test_configure_installs_the_filter_once() -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    server = logging.getLogger("aiohttp.server")
+    try:
+        logs.configure("INFO", "text", io.StringIO())
+        logs.configure("INFO", "text", io.StringIO())
+        assert sum(isinstance(f, logs.ClientProtocolErrors) for f in server.filters) == 1
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])

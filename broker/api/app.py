@@ -48,6 +48,7 @@ def create_app(settings: Settings, mongo_uri: str) -> web.Application:
             problem_middleware,
         ],
         client_max_size=settings.max_body_bytes,
+        handler_args={"max_line_size": settings.max_url_bytes},
     )
     app[SETTINGS] = settings
     app[STARTED] = time.monotonic()
