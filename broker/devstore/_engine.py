@@ -107,6 +107,11 @@ def _single_sort_key(sort: Any) -> tuple[str, int] | None:
     return path, direction
 
 
+def _near(spec: Any) -> bool:
+    """Whether a filter has a $near or $nearSphere (mongomock orders its answer by distance)."""
+    return bool(spec) and bool(_geospatial.extract_near_specs(spec)[0])
+
+
 def _snapshot(doc: Document) -> Callable[[], None]:
     """A way back to doc's current contents, restored in place (doc is the stored object)."""
     try:
@@ -187,10 +192,10 @@ class _FastCollection(_collection_module.Collection):  # type: ignore[misc]
             return self._iter_documents(spec)
         return self._read_index(planned, spec, 1)
 
-    def sorted_plan(self, spec: Any, sort: Any) -> tuple[IndexPlan, View] | None:
-        """The index a sorted find reads, if its order is the sort's (a sort on _id)."""
-        key = _single_sort_key(sort)
-        if key is None or key[0] != "_id" or (spec and _geospatial.extract_near_specs(spec)[0]):
+    def sorted_plan(self, spec: Any, key: tuple[str, int] | None) -> tuple[IndexPlan, View] | None:
+        """The index a find sorted on key (_single_sort_key's) reads, if the index gives
+        that order: a sort on _id, and no $near (whose order is the distance)."""
+        if key is None or key[0] != "_id" or _near(spec):
             return None
         return self._index_plan(spec)
 
@@ -201,7 +206,7 @@ class _FastCollection(_collection_module.Collection):  # type: ignore[misc]
         mongomock compares each pair through its BSON comparison, about a second for
         10,000)."""
         key = _single_sort_key(sort)
-        planned = self.sorted_plan(spec, sort)
+        planned = self.sorted_plan(spec, key)
         if key is not None and planned is not None:
             # The index gives the order: the read stops where the reader stops.
             for doc in self._read_index(planned, spec, key[1]):
@@ -209,7 +214,7 @@ class _FastCollection(_collection_module.Collection):  # type: ignore[misc]
                 if result is not None:
                     yield result
             return
-        if key is None or (spec and _geospatial.extract_near_specs(spec)[0]):
+        if key is None or _near(spec):
             yield from super()._get_dataset(spec, sort, fields, as_class)
             return
         path, direction = key
@@ -522,11 +527,8 @@ class Engine:
         collection = self._collection(db, name)
         spec = _naive_utc(flt)
         _filtering.filter_applies(spec, {})  # a malformed filter is refused, as by find
-        sort_items = list(sort.items()) if sort else None
-        planned = (
-            collection._index_plan(spec) if count else collection.sorted_plan(spec, sort_items)
-        )
-        key = _single_sort_key(sort_items)
+        key = _single_sort_key(list(sort.items()) if sort else None)
+        planned = collection._index_plan(spec) if count else collection.sorted_plan(spec, key)
         return winning_plan(
             planned[0] if planned else None,
             _id_candidates(collection._store, spec) is not None,
