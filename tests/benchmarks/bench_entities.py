@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -24,13 +22,12 @@ from typing import Any
 
 import aiohttp
 import psutil
+from harness import ROOT, start_broker, wait_until_up
 from pymongo import AsyncMongoClient
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
-from broker.devstore import start_subprocess  # noqa: E402
+from broker.devstore import start_subprocess
 
 JSON = {"Content-Type": "application/json"}
 
@@ -57,12 +54,6 @@ class Result:
         if baseline is not None:
             text += f"  ratio to driver {self.rate / baseline.rate:5.2f}"
         return text
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def entity(n: int) -> dict[str, Any]:
@@ -121,29 +112,13 @@ async def measure_idle(proc: psutil.Process, seconds: float = 3.0) -> float:
 
 
 async def bench(args: argparse.Namespace, mongo_uri: str) -> None:
-    port = free_port()
     db = f"kaidobench{os.getpid()}"
-    env = {
-        **os.environ,
-        "MONGO_URI": mongo_uri,
-        "PORT": str(port),
-        "MONGO_DB": db,
-        "LOG_LEVEL": "WARNING",
-    }
-    broker = subprocess.Popen([sys.executable, "-m", "broker", "run"], env=env, cwd=ROOT)  # noqa: ASYNC220
+    broker, base = start_broker(mongo_uri, db)
     proc = psutil.Process(broker.pid)
-    base = f"http://127.0.0.1:{port}"
     try:
         connector = aiohttp.TCPConnector(limit=args.concurrency)
         async with aiohttp.ClientSession(connector=connector) as http:
-            for _ in range(100):
-                try:
-                    async with http.get(base + "/health") as r:
-                        if r.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
+            await wait_until_up(http, base)
             global IDLE_CPU_PER_SECOND
             IDLE_CPU_PER_SECOND = await measure_idle(proc)
             print(

@@ -41,8 +41,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -54,12 +52,11 @@ import aiohttp
 import orjson
 import psutil
 from aiohttp import web
+from harness import ROOT, free_port, start_broker, wait_until_up
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
-from broker.devstore import start_subprocess  # noqa: E402
+from broker.devstore import start_subprocess
 
 JSON = {"Content-Type": "application/json"}
 ENTITIES = "/ngsi-ld/v1/entities"
@@ -67,12 +64,6 @@ SUBSCRIPTIONS = "/ngsi-ld/v1/subscriptions"
 SUB_PREFIX = "urn:ngsi-ld:Subscription:bench-"
 #: NOTIFY_PER_ENDPOINT's default: the broker's deliveries in flight to one receiver.
 PER_ENDPOINT = 8
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def vehicle_id(n: int) -> str:
@@ -510,29 +501,11 @@ async def bench(args: argparse.Namespace, mongo_uri: str, store_pid: int | None)
     await web.TCPSite(runner, "127.0.0.1", recv_port, backlog=1024).start()
     notify_uri = f"http://127.0.0.1:{recv_port}/notify"
 
-    port = free_port()
-    env = {
-        **os.environ,
-        "MONGO_URI": mongo_uri,
-        "PORT": str(port),
-        "MONGO_DB": f"kaidobenchnotify{os.getpid()}",
-        "LOG_LEVEL": "WARNING",
-    }
-    broker_process = subprocess.Popen([sys.executable, "-m", "broker", "run"], env=env, cwd=ROOT)  # noqa: ASYNC220
-    base = f"http://127.0.0.1:{port}"
+    broker_process, base = start_broker(mongo_uri, f"kaidobenchnotify{os.getpid()}")
     try:
         connector = aiohttp.TCPConnector(limit=args.connections)
         async with aiohttp.ClientSession(connector=connector) as http:
-            for _ in range(150):
-                try:
-                    async with http.get(base + "/health") as r:
-                        if r.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("the broker did not start")
+            await wait_until_up(http, base)
             store = psutil.Process(store_pid) if store_pid else None
             broker = Broker(http, base, psutil.Process(broker_process.pid), store)
             await Run(args, broker, receiver, notify_uri).run()
