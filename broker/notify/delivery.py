@@ -24,7 +24,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
 from ..metrics import NOTIFICATIONS_FAILED, NOTIFICATIONS_SENT
@@ -64,8 +64,49 @@ class DeliveryWorker:
         self._deadlines: dict[str, float] = {}
         #: Tenants whose outbox may hold items for a claim (as far as this process knows).
         self._stored: set[str | None] = set()
+        #: Per tenant: operations in flight during which the outbox and this process's
+        #: memory disagree on what it holds (a claim leased, not yet dispatched; items taken
+        #: out of memory, not yet released), and how many have begun. See epoch().
+        self._unsettled: dict[str | None, int] = {}
+        self._epochs: dict[str | None, int] = {}
         #: Set when the notifier stops: the loop ends even if a cancellation was swallowed.
         self.stopping = False
+
+    def epoch(self, tenant: str | None) -> int | None:
+        """None while the outbox and this process's memory may disagree on which items of
+        tenant it holds, else a number that changes each time they may start to.
+
+        Backend.blocked leaves this process's own items out, trusting that they are in its
+        memory, ahead of anything it queues there. A new item held on its word may be
+        queued in memory only if the epoch of the check still holds (see take): else an
+        earlier item of its key, leased here or let go meanwhile, could go after it."""
+        return None if tenant in self._unsettled else self._epochs.get(tenant, 0)
+
+    @contextlib.contextmanager
+    def _unsettling(self, tenant: str | None) -> Iterator[None]:
+        self._epochs[tenant] = self._epochs.get(tenant, 0) + 1
+        self._unsettled[tenant] = self._unsettled.get(tenant, 0) + 1
+        try:
+            yield
+        finally:
+            left = self._unsettled.pop(tenant) - 1
+            if left:
+                self._unsettled[tenant] = left
+
+    async def take(self, tenant: str | None, items: Sequence[Delivery], epoch: int | None) -> None:
+        """Items just inserted leased to this process, checked in epoch: sent from memory
+        if that epoch still holds, else handed back to the outbox to be claimed in order."""
+        if not items:
+            return
+        if epoch is not None and self.epoch(tenant) == epoch:
+            self.dispatch(items)
+            return
+        with self._unsettling(tenant):
+            try:
+                await self.backend.release_items(tenant, [i.id for i in items], self.owner)
+            except Exception:  # their leases run out, then they are claimed
+                log.exception("cannot hand notifications back to the outbox")
+        self.stored(tenant)
 
     def wake(self, tenant: str | None) -> None:
         self._woken.add(tenant)
@@ -126,18 +167,19 @@ class DeliveryWorker:
         """Let go of item and the items waiting behind it: those go back to the outbox
         (item too if with_item; a retry is already there) in one update, and the outbox's
         claims then keep their order."""
-        self._deadlines.pop(item.id, None)
-        chain = self._chains.pop(item.key, None)
-        rest = [other for other in chain or () if other is not item]
-        for other in rest:
-            self._deadlines.pop(other.id, None)
-        ids = [item.id] if with_item else []
-        ids.extend(other.id for other in rest)
-        if ids:
-            try:
-                await self.backend.release_items(item.tenant, ids, self.owner)
-            except Exception:  # their leases run out, then they are claimed
-                log.exception("cannot hand notifications back to the outbox")
+        with self._unsettling(item.tenant):
+            self._deadlines.pop(item.id, None)
+            chain = self._chains.pop(item.key, None)
+            rest = [other for other in chain or () if other is not item]
+            for other in rest:
+                self._deadlines.pop(other.id, None)
+            ids = [item.id] if with_item else []
+            ids.extend(other.id for other in rest)
+            if ids:
+                try:
+                    await self.backend.release_items(item.tenant, ids, self.owner)
+                except Exception:  # their leases run out, then they are claimed
+                    log.exception("cannot hand notifications back to the outbox")
         self.stored(item.tenant)
 
     async def _hand_back(self, item: Delivery) -> None:
@@ -189,15 +231,16 @@ class DeliveryWorker:
                 await self._slot.wait()
                 continue
             now = now_iso()
-            items = await self.backend.claim(
-                tenant, self.owner, now, iso_at(self.settings.lease), free
-            )
+            with self._unsettling(tenant):
+                items = await self.backend.claim(
+                    tenant, self.owner, now, iso_at(self.settings.lease), free
+                )
+                self.dispatch(items)
             if not items:
                 self._stored.discard(tenant)
                 return found
             found = True
             self._stored.add(tenant)
-            self.dispatch(items)
         return found
 
     async def _deliver(self, item: Delivery) -> None:

@@ -136,7 +136,8 @@ class Notifier:
         """
         worker = self.worker
         held: set[str] = set()
-        if worker.room(len(deliveries)):
+        epoch = worker.epoch(tenant)  # see there: why the check below needs it
+        if epoch is not None and worker.room(len(deliveries)):
             first: dict[str, str] = {}
             for delivery in deliveries:
                 first.setdefault(delivery.key, delivery.seq)
@@ -149,7 +150,7 @@ class Notifier:
             lease_until=iso_at(self.settings.lease),
             held=held,
         )
-        worker.dispatch([d for d in deliveries if d.id in held])
+        await worker.take(tenant, [d for d in deliveries if d.id in held], epoch)
         if len(held) < len(deliveries):
             worker.stored(tenant)
 

@@ -117,6 +117,76 @@ async def test_an_earlier_item_held_elsewhere_blocks_the_key(
     assert got(receiver) == [1]
 
 
+async def test_a_claim_in_flight_keeps_new_items_of_its_keys_behind(
+    notifiers: Factory, receiver: Receiver
+) -> None:
+    """An earlier item of the key, leased by this process's claim but not yet in its
+    memory, goes first: the new item is not sent from memory meanwhile (the check for
+    earlier items leaves this process's own out). Two broker processes writing one
+    entity in turn hit this when one claims the other's item as it writes the next."""
+    notifier = await notifiers()
+    sub_id = await subscribe(notifier.backend.store, receiver)  # type: ignore[attr-defined]
+    await notifier.registry.poll()
+    outbox = (await subscription_store(notifier.backend.store, None)).outbox  # type: ignore[attr-defined]
+    earlier = Delivery(
+        id="urn:ngsi-ld:Notification:earlier",
+        tenant=None,
+        subscription_id=sub_id,
+        key=f"{sub_id}|urn:ngsi-ld:Vehicle:1",
+        seq="0000",
+        endpoint={"uri": receiver.url},
+        context=None,
+        notification={
+            "id": "urn:ngsi-ld:Notification:earlier",
+            "type": "Notification",
+            "subscriptionId": sub_id,
+            "data": [{"id": "urn:ngsi-ld:Vehicle:1", "type": "Vehicle", "speed": 0}],
+        },
+    )
+    leased, go_on = asyncio.Event(), asyncio.Event()
+    claim = notifier.backend.claim
+
+    async def slow_claim(*args: Any) -> list[Delivery]:
+        items = await claim(*args)
+        if any(item.id == earlier.id for item in items):
+            leased.set()
+            await go_on.wait()  # leased in the outbox, not yet in memory
+        return items
+
+    notifier.backend.claim = slow_claim  # type: ignore[method-assign]
+    await outbox.enqueue([earlier])  # waiting for a claim, as another process left it
+    notifier.worker.stored(None)
+    await asyncio.wait_for(leased.wait(), 3)
+    await speeds(notifier, 1)
+    await receiver.quiet(0.3)
+    assert receiver.received == []  # not sent before the earlier item
+    go_on.set()
+    await receiver.wait(2, within=3)
+    assert got(receiver) == [0, 1]
+
+
+async def test_items_checked_before_a_claim_are_handed_back(
+    notifiers: Factory, receiver: Receiver
+) -> None:
+    """A claim that begins while a new item is checked and inserted may lease an earlier
+    item of its key: the new item then goes back to the outbox, to be claimed in order."""
+    notifier = await notifiers()
+    sizes = await subscribed(notifier, receiver)
+    blocked = notifier.backend.blocked
+
+    async def claim_meanwhile(*args: Any) -> set[str]:
+        keys = await blocked(*args)
+        with notifier.worker._unsettling(None):  # a claim of this tenant, begun and done
+            pass
+        return keys
+
+    notifier.backend.blocked = claim_meanwhile  # type: ignore[method-assign]
+    await speeds(notifier, 3)
+    await receiver.wait(3)
+    assert got(receiver) == [1, 2, 3]
+    assert sum(sizes) == 3  # each went through a claim, none straight from memory
+
+
 async def test_a_full_memory_queue_leaves_the_rest_to_the_outbox(
     notifiers: Factory, receiver: Receiver
 ) -> None:
