@@ -27,6 +27,7 @@ from .filters import q_filter, type_filter
 from .geo import geo_attribute_names, indexable
 from .geofilters import geo_filter
 from .indexes import ENTITIES, ensure_geo_index
+from .reads import PointReads
 from .scopefilters import scope_filter
 
 __all__ = ["MAX_RETRIES", "EntityQuery", "EntityStore", "Selector"]
@@ -64,6 +65,7 @@ class EntityStore:
         self.collection = db[ENTITIES]
         # Names of the GeoProperties that already have a 2dsphere index (shared per tenant).
         self._geo_indexed = geo_indexed
+        self._reads = PointReads(self.collection, READ_PROJECTION)
 
     async def index_geo(self, entity: Entity) -> None:
         """Give every GeoProperty of the entity a 2dsphere index (once per name)."""
@@ -81,7 +83,7 @@ class EntityStore:
             raise AlreadyExists(f"Entity {entity['id']!r} already exists") from None
 
     async def get(self, entity_id: str) -> Entity | None:
-        doc = await self.collection.find_one({"_id": entity_id}, READ_PROJECTION)
+        doc = await self._reads.get(entity_id)
         return None if doc is None else from_owned_document(doc)
 
     async def delete(self, entity_id: str) -> Entity:

@@ -3,10 +3,12 @@ query parameters, and queries rendered in one go."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from typing import Any
 
+import orjson
 import pytest
 
 from broker.api.request_ids import uuid4_hex
@@ -95,3 +97,32 @@ async def test_query_renders_each_entity_as_retrieve_does(
 def test_uuid4_hex_is_uuid4() -> None:
     for raw in [bytes(16), b"\xff" * 16, *(os.urandom(16) for _ in range(1000))]:
         assert uuid4_hex(raw) == uuid.UUID(bytes=raw, version=4).hex
+
+
+async def test_retrieves_asked_together_each_get_their_own_entity(client: Client) -> None:
+    """Retrieves that arrive together share one store query (broker/store/reads.py);
+    each still answers as it does alone (clause 5.7.1), per tenant, 404 included."""
+    for tenant in (None, "t2"):
+        headers = {"NGSILD-Tenant": tenant} if tenant else {}
+        for n in range(6):
+            body = vehicle(n, speed={"type": "Property", "value": n * 10 + (tenant is None)})
+            r = await client.post(ENTITIES, json=body, headers={**JSON, **headers})
+            assert r.status == 201, await r.text()
+    asks = [(tenant, n) for n in [0, 1, 2, 3, 4, 5, 9, 2, 2] for tenant in (None, "t2")]
+
+    def url(n: int) -> str:
+        return f"{ENTITIES}/urn:ngsi-ld:Vehicle:{n}"
+
+    def headers(tenant: str | None) -> dict[str, str]:
+        return {"NGSILD-Tenant": tenant} if tenant else {}
+
+    alone = [await _answer(client, url(n), headers=headers(t)) for t, n in asks]
+    together = await asyncio.gather(*(_answer(client, url(n), headers=headers(t)) for t, n in asks))
+    assert together == alone
+    assert [status for status, _, _ in alone].count(404) == 2
+    speeds = {
+        (t, n): orjson.loads(body)["speed"]["value"]
+        for (t, n), (s, _, body) in zip(asks, alone, strict=True)
+        if s == 200
+    }
+    assert speeds[(None, 3)] == 31 and speeds[("t2", 3)] == 30

@@ -1,0 +1,122 @@
+"""Point reads by ``_id`` that arrive together share one store query.
+
+A retrieve costs the broker about as much CPU in the driver (cursor, server selection,
+connection checkout, the reply's wait) as in everything else together. When many clients
+read at once, the reads asked in the same turn of the event loop are sent as one
+``find({"_id": {"$in": [...]}})`` and the documents handed out by id. The first reader of
+a turn leads: it lets the loop run once (the others' requests, already received, ask
+their reads then) and sends the query. A reader that stayed alone sends its own
+``find_one``, with no future or task: the cost of a lone read is one more turn of the loop.
+
+Each read is sent after its request arrived and answered before its response is written,
+so it sees every write acknowledged before it was asked, as a read of its own would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+__all__ = ["MAX_IDS", "PointReads"]
+
+#: Ids per query: a reply of this many entities fits the driver's first batch (101).
+MAX_IDS = 100
+
+Doc = dict[str, Any]
+
+
+class PointReads:
+    """Coalesces ``find_one({"_id": id}, projection)`` of one collection and projection."""
+
+    __slots__ = ("_batch", "_collection", "_projection", "_tasks")
+
+    def __init__(self, collection: AsyncCollection[Doc], projection: Mapping[str, Any]) -> None:
+        self._collection = collection
+        self._projection = projection
+        # The batch being gathered in this turn: id -> futures of the readers who joined it.
+        self._batch: dict[str, list[asyncio.Future[Doc | None]]] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def get(self, entity_id: str) -> Doc | None:
+        """The document (its own copy, free to change), or None if there is none."""
+        batch = self._batch
+        if batch is not None:  # another reader gathers a batch in this turn: join it
+            future: asyncio.Future[Doc | None] = asyncio.get_running_loop().create_future()
+            batch.setdefault(entity_id, []).append(future)
+            return await future
+        # This reader leads: one turn of the loop lets the reads asked in it join.
+        batch = self._batch = {entity_id: []}
+        try:
+            try:
+                await asyncio.sleep(0)
+            finally:
+                self._batch = None
+            if len(batch) == 1 and not batch[entity_id]:  # alone: no futures, no task
+                return await self._collection.find_one({"_id": entity_id}, self._projection)
+            found = await self._find(list(batch))
+        except asyncio.CancelledError:
+            # This reader's request went away; the others still want their answers.
+            if not batch[entity_id]:
+                del batch[entity_id]
+            if batch:
+                self._spawn(batch)
+            raise
+        except Exception as exc:
+            _fail(batch, exc)
+            raise
+        _hand_out(batch, found, entity_id)
+        return found.get(entity_id)
+
+    def _spawn(self, batch: dict[str, list[asyncio.Future[Doc | None]]]) -> None:
+        task = asyncio.get_running_loop().create_task(self._fetch(batch))
+        self._tasks.add(task)  # held until done: the loop holds tasks only weakly
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fetch(self, batch: dict[str, list[asyncio.Future[Doc | None]]]) -> None:
+        try:
+            found = await self._find(list(batch))
+        except asyncio.CancelledError:  # only when the loop shuts down
+            for futures in batch.values():
+                for future in futures:
+                    future.cancel()
+            raise
+        except Exception as exc:
+            _fail(batch, exc)
+            return
+        _hand_out(batch, found, None)
+
+    async def _find(self, ids: list[str]) -> dict[str, Doc]:
+        found: dict[str, Doc] = {}
+        for start in range(0, len(ids), MAX_IDS):
+            part = ids[start : start + MAX_IDS]
+            cursor = self._collection.find({"_id": {"$in": part}}, self._projection)
+            async for doc in cursor:
+                found[doc["_id"]] = doc
+        return found
+
+
+def _fail(batch: dict[str, list[asyncio.Future[Doc | None]]], exc: Exception) -> None:
+    """Every reader gets the store's error, as if it had read alone."""
+    for futures in batch.values():
+        for future in futures:
+            if not future.done():
+                future.set_exception(exc)
+
+
+def _hand_out(
+    batch: dict[str, list[asyncio.Future[Doc | None]]], found: dict[str, Doc], taken: str | None
+) -> None:
+    """Each reader gets its document; taken is the id whose document the leader keeps."""
+    for entity_id, futures in batch.items():
+        doc = found.get(entity_id)
+        shared = entity_id == taken
+        for future in futures:
+            if future.done():
+                continue
+            # Readers own what they get: a second reader of the same id gets a copy.
+            future.set_result(None if doc is None else copy.deepcopy(doc) if shared else doc)
+            shared = True

@@ -1,0 +1,206 @@
+"""Point reads asked in the same turn of the loop share one query (broker/store/reads.py).
+
+Issue 2 (retrieve CPU): the reads of a retrieve (clause 5.7.1) that arrive together are
+one ``find`` with ``$in``; each reader must still get exactly what a ``find_one`` of its
+own would have given, its own copy, or the store's error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient, monitoring
+from pymongo.asynchronous.collection import AsyncCollection
+
+from broker.store.reads import MAX_IDS, PointReads
+
+Doc = dict[str, Any]
+
+
+class Finds(monitoring.CommandListener):
+    """The filters of the find commands sent."""
+
+    def __init__(self) -> None:
+        self.filters: list[Doc] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find":
+            self.filters.append(event.command["filter"])
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture
+async def setup(
+    mongo_uri: str, db_prefix: str
+) -> AsyncIterator[tuple[AsyncCollection[Doc], Finds]]:
+    finds = Finds()
+    client: AsyncMongoClient[Doc] = AsyncMongoClient(mongo_uri, event_listeners=[finds])
+    collection = client[db_prefix]["entities"]
+    await collection.insert_many(
+        [{"_id": f"urn:e:{n}", "n": n, "rev": 7, "attrs": {"a": [n]}} for n in range(250)]
+    )
+    finds.filters.clear()
+    yield collection, finds
+    await client.close()
+
+
+PROJECTION = {"rev": 0}
+
+
+async def test_reads_asked_together_are_one_query(
+    setup: tuple[AsyncCollection[Doc], Finds],
+) -> None:
+    collection, finds = setup
+    reads = PointReads(collection, PROJECTION)
+    ids = [f"urn:e:{n}" for n in (3, 1, 4, 159, 26)] + ["urn:e:missing"]
+    docs = await asyncio.gather(*(reads.get(i) for i in ids))
+    assert docs[:-1] == [
+        {"_id": i, "n": int(i[6:]), "attrs": {"a": [int(i[6:])]}} for i in ids[:-1]
+    ]
+    assert docs[-1] is None
+    assert len(finds.filters) == 1
+    assert sorted(finds.filters[0]["_id"]["$in"]) == sorted(ids)
+
+
+async def test_a_lone_read_is_a_find_one(setup: tuple[AsyncCollection[Doc], Finds]) -> None:
+    collection, finds = setup
+    reads = PointReads(collection, PROJECTION)
+    assert await reads.get("urn:e:5") == {"_id": "urn:e:5", "n": 5, "attrs": {"a": [5]}}
+    assert await reads.get("urn:e:nope") is None
+    assert finds.filters == [{"_id": "urn:e:5"}, {"_id": "urn:e:nope"}]
+
+
+async def test_reads_of_later_turns_are_later_queries(
+    setup: tuple[AsyncCollection[Doc], Finds],
+) -> None:
+    collection, finds = setup
+    reads = PointReads(collection, PROJECTION)
+
+    async def late(n: int) -> Doc | None:
+        await asyncio.sleep(0.05)
+        return await reads.get(f"urn:e:{n}")
+
+    docs = await asyncio.gather(reads.get("urn:e:1"), reads.get("urn:e:2"), late(3), late(4))
+    assert [d and d["n"] for d in docs] == [1, 2, 3, 4]
+    assert len(finds.filters) == 2
+
+
+async def test_readers_of_one_id_get_their_own_copies(
+    setup: tuple[AsyncCollection[Doc], Finds],
+) -> None:
+    collection, finds = setup
+    reads = PointReads(collection, PROJECTION)
+    docs = await asyncio.gather(*(reads.get(i) for i in ["urn:e:8", "urn:e:9", "urn:e:8"] * 2))
+    assert len(finds.filters) == 1
+    eights = [d for d in docs if d and d["n"] == 8]
+    assert len(eights) == 4
+    eights[0]["attrs"]["a"].append("changed by its reader")
+    assert all(d["attrs"] == {"a": [8]} for d in eights[1:])
+    assert len({id(d) for d in eights}) == 4
+    assert len({id(d["attrs"]) for d in eights}) == 4
+
+
+async def test_more_ids_than_one_query_takes(setup: tuple[AsyncCollection[Doc], Finds]) -> None:
+    collection, finds = setup
+    reads = PointReads(collection, PROJECTION)
+    docs = await asyncio.gather(*(reads.get(f"urn:e:{n}") for n in range(240)))
+    assert [d and d["n"] for d in docs] == list(range(240))
+    assert [len(f["_id"]["$in"]) for f in finds.filters] == [MAX_IDS, MAX_IDS, 40]
+
+
+class Cursor:
+    """An async iterator over the documents an awaitable gives."""
+
+    def __init__(self, answer: Awaitable[list[Doc]]) -> None:
+        self._answer: Awaitable[list[Doc]] | None = answer
+        self._docs: list[Doc] = []
+
+    def __aiter__(self) -> Cursor:
+        return self
+
+    async def __anext__(self) -> Doc:
+        if self._answer is not None:
+            self._docs, self._answer = list(await self._answer), None
+        if not self._docs:
+            raise StopAsyncIteration
+        return self._docs.pop(0)
+
+
+class Gate:
+    """A stand-in collection whose queries wait for a gate, or fail."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.open = asyncio.Event()
+        self.fail = fail
+        self.queries: list[Doc] = []
+
+    async def find_one(self, flt: Doc, projection: Doc) -> Doc | None:
+        docs = await self._answer(flt)
+        return docs[0] if docs else None
+
+    def find(self, flt: Doc, projection: Doc) -> Cursor:
+        return Cursor(self._answer(flt))
+
+    async def _answer(self, flt: Doc) -> list[Doc]:
+        self.queries.append(flt)
+        await self.open.wait()
+        if self.fail:
+            raise self.fail
+        ids = flt["_id"]["$in"] if isinstance(flt["_id"], dict) else [flt["_id"]]
+        return [{"_id": i} for i in ids if i != "urn:e:missing"]
+
+
+async def test_every_reader_gets_the_stores_error() -> None:
+    gate = Gate(fail=ConnectionError("store away"))
+    gate.open.set()
+    reads = PointReads(gate, PROJECTION)  # type: ignore[arg-type]
+    asked = asyncio.gather(*(reads.get(f"urn:e:{n}") for n in range(3)), return_exceptions=True)
+    results = await asyncio.wait_for(asked, 5)
+    assert [str(r) for r in results] == ["store away"] * 3
+    with pytest.raises(ConnectionError, match="store away"):  # and a lone reader too
+        await asyncio.wait_for(reads.get("urn:e:1"), 5)
+
+
+@pytest.mark.parametrize("when", ["gathering", "querying"])
+async def test_the_others_are_answered_when_the_leader_goes_away(when: str) -> None:
+    gate = Gate()
+    reads = PointReads(gate, PROJECTION)  # type: ignore[arg-type]
+    # All four ask in one turn; the first leads and gathers the others.
+    leader = asyncio.ensure_future(reads.get("urn:e:0"))
+    others = [asyncio.ensure_future(reads.get(f"urn:e:{n}")) for n in (0, 1, 2)]
+    await asyncio.sleep(0)  # they have asked; the leader has not sent its query yet
+    assert gate.queries == []
+    if when == "querying":
+        await asyncio.sleep(0.01)
+        assert len(gate.queries) == 1
+    leader.cancel()
+    gate.open.set()
+    assert await asyncio.wait_for(asyncio.gather(*others), 2) == [
+        {"_id": "urn:e:0"},
+        {"_id": "urn:e:1"},
+        {"_id": "urn:e:2"},
+    ]
+    assert leader.cancelled()
+
+
+async def test_a_reader_that_goes_away_does_not_hold_up_the_others() -> None:
+    gate = Gate()
+    reads = PointReads(gate, PROJECTION)  # type: ignore[arg-type]
+    leader = asyncio.ensure_future(reads.get("urn:e:0"))
+    quitter = asyncio.ensure_future(reads.get("urn:e:1"))
+    stayer = asyncio.ensure_future(reads.get("urn:e:missing"))
+    await asyncio.sleep(0.01)
+    assert len(gate.queries) == 1
+    quitter.cancel()
+    gate.open.set()
+    assert await asyncio.wait_for(leader, 2) == {"_id": "urn:e:0"}
+    assert await asyncio.wait_for(stayer, 2) is None
+    assert quitter.cancelled()
