@@ -148,6 +148,9 @@ async def bench(args: argparse.Namespace, mongo_uri: str) -> None:
                 await run_ops("broker create", n, args.concurrency, create, proc),
                 await run_ops("broker retrieve", n, args.concurrency, retrieve, proc),
                 await run_ops("broker update attrs", n, args.concurrency, update, proc),
+                # Retrieves asked together share one store query (broker/store/reads.py):
+                # one client at a time shows what a retrieve costs alone.
+                await run_ops("broker retrieve, 1 client", n // 3, 1, retrieve, proc),
             ]
 
             raw_client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri)
@@ -169,8 +172,12 @@ async def bench(args: argparse.Namespace, mongo_uri: str) -> None:
                 await run_ops("driver insert_one", n, args.concurrency, raw_create, None),
                 await run_ops("driver find_one", n, args.concurrency, raw_retrieve, None),
                 await run_ops("driver update_one", n, args.concurrency, raw_update, None),
+                await run_ops("driver find_one, 1 client", n // 3, 1, raw_retrieve, None),
             ]
-            print(f"\n{n} requests per operation, {args.concurrency} concurrent clients")
+            print(
+                f"\n{n} requests per operation, {args.concurrency} concurrent clients "
+                f"(but where it says 1 client: {n // 3} requests)"
+            )
             for result, baseline in zip(results, raw, strict=True):
                 print(result.line(baseline))
             for result in raw:
