@@ -90,13 +90,17 @@ class PointReads:
         _hand_out(batch, found, None)
 
     async def _find(self, ids: list[str]) -> dict[str, Doc]:
+        if len(ids) <= MAX_IDS:
+            return await self._find_part(ids)
+        parts = [ids[start : start + MAX_IDS] for start in range(0, len(ids), MAX_IDS)]
         found: dict[str, Doc] = {}
-        for start in range(0, len(ids), MAX_IDS):
-            part = ids[start : start + MAX_IDS]
-            cursor = self._collection.find({"_id": {"$in": part}}, self._projection)
-            async for doc in cursor:
-                found[doc["_id"]] = doc
+        for part in await asyncio.gather(*map(self._find_part, parts)):
+            found.update(part)
         return found
+
+    async def _find_part(self, ids: list[str]) -> dict[str, Doc]:
+        cursor = self._collection.find({"_id": {"$in": ids}}, self._projection)
+        return {doc["_id"]: doc async for doc in cursor}
 
 
 def _fail(batch: dict[str, list[asyncio.Future[Doc | None]]], exc: Exception) -> None:

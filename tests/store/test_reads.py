@@ -113,7 +113,7 @@ async def test_more_ids_than_one_query_takes(setup: tuple[AsyncCollection[Doc], 
     reads = PointReads(collection, PROJECTION)
     docs = await asyncio.gather(*(reads.get(f"urn:e:{n}") for n in range(240)))
     assert [d and d["n"] for d in docs] == list(range(240))
-    assert [len(f["_id"]["$in"]) for f in finds.filters] == [MAX_IDS, MAX_IDS, 40]
+    assert sorted(len(f["_id"]["$in"]) for f in finds.filters) == [40, MAX_IDS, MAX_IDS]
 
 
 class Cursor:
