@@ -2,11 +2,12 @@
 
 A retrieve costs the broker about as much CPU in the driver (cursor, server selection,
 connection checkout, the reply's wait) as in everything else together. When many clients
-read at once, the reads asked in the same turn of the event loop are sent as one
-``find({"_id": {"$in": [...]}})`` and the documents handed out by id. The first reader of
-a turn leads: it lets the loop run once (the others' requests, already received, ask
-their reads then) and sends the query. A reader that stayed alone sends its own
-``find_one``, with no future or task: the cost of a lone read is one more turn of the loop.
+read at once, their reads are sent together as one ``find({"_id": {"$in": [...]}})`` and
+the documents handed out by id. A read that finds none of its collection's queries at the
+store goes at once, as a ``find_one`` of its own: a lone read costs what it did. A read
+that finds one there leads a batch: it lets the loop run a few turns (GATHER_TURNS), the
+reads asked meanwhile join it, then it sends them all. The busier the broker, the larger
+the batches.
 
 Each read is sent after its request arrived and answered before its response is written,
 so it sees every write acknowledged before it was asked, as a read of its own would.
@@ -21,24 +22,29 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-__all__ = ["MAX_IDS", "PointReads"]
+__all__ = ["GATHER_TURNS", "MAX_IDS", "PointReads"]
 
 #: Ids per query: a reply of this many entities fits the driver's first batch (101).
 MAX_IDS = 100
 
 Doc = dict[str, Any]
+#: Turns of the event loop a batch is gathered for. Requests read from the sockets in the
+#: loop's next I/O poll reach their store read two turns later (the connection's task
+#: wakes, then the handler runs): three turns take in those that had arrived by then.
+GATHER_TURNS = 3
 
 
 class PointReads:
     """Coalesces ``find_one({"_id": id}, projection)`` of one collection and projection."""
 
-    __slots__ = ("_batch", "_collection", "_projection", "_tasks")
+    __slots__ = ("_batch", "_collection", "_in_flight", "_projection", "_tasks")
 
     def __init__(self, collection: AsyncCollection[Doc], projection: Mapping[str, Any]) -> None:
         self._collection = collection
         self._projection = projection
-        # The batch being gathered in this turn: id -> futures of the readers who joined it.
+        # The batch being gathered: id -> futures of the readers who joined it.
         self._batch: dict[str, list[asyncio.Future[Doc | None]]] | None = None
+        self._in_flight = 0  # queries of this collection sent and not yet answered
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def get(self, entity_id: str) -> Doc | None:
@@ -48,14 +54,25 @@ class PointReads:
             future: asyncio.Future[Doc | None] = asyncio.get_running_loop().create_future()
             batch.setdefault(entity_id, []).append(future)
             return await future
-        # This reader leads: one turn of the loop lets the reads asked in it join.
+        if not self._in_flight:
+            # Nothing of this collection is at the store: the loop is not busy with reads,
+            # and waiting for company would only delay this one.
+            self._in_flight += 1
+            try:
+                return await self._collection.find_one({"_id": entity_id}, self._projection)
+            finally:
+                self._in_flight -= 1
+        # Reads are at the store, so more are on their way: this reader leads a batch and
+        # lets the loop run a few turns for the others to join it.
         batch = self._batch = {entity_id: []}
+        self._in_flight += 1
         try:
             try:
-                await asyncio.sleep(0)
+                for _ in range(GATHER_TURNS):
+                    await asyncio.sleep(0)
             finally:
                 self._batch = None
-            if len(batch) == 1 and not batch[entity_id]:  # alone: no futures, no task
+            if len(batch) == 1 and not batch[entity_id]:  # still alone: no futures needed
                 return await self._collection.find_one({"_id": entity_id}, self._projection)
             found = await self._find(list(batch))
         except asyncio.CancelledError:
@@ -68,6 +85,8 @@ class PointReads:
         except Exception as exc:
             _fail(batch, exc)
             raise
+        finally:
+            self._in_flight -= 1
         _hand_out(batch, found, entity_id)
         return found.get(entity_id)
 

@@ -1,8 +1,9 @@
 """Point reads asked in the same turn of the loop share one query (broker/store/reads.py).
 
-Issue 2 (retrieve CPU): the reads of a retrieve (clause 5.7.1) that arrive together are
-one ``find`` with ``$in``; each reader must still get exactly what a ``find_one`` of its
-own would have given, its own copy, or the store's error.
+Issue 2 (retrieve CPU): the reads of retrieves (clause 5.7.1) asked while another read of
+the tenant is at the store are one ``find`` with ``$in``; each reader must still get
+exactly what a ``find_one`` of its own would have given, its own copy, or the store's
+error. A read with nothing at the store goes alone, at once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 
-from broker.store.reads import MAX_IDS, PointReads
+from broker.store.reads import GATHER_TURNS, MAX_IDS, PointReads
 
 Doc = dict[str, Any]
 
@@ -55,7 +56,14 @@ async def setup(
 PROJECTION = {"rev": 0}
 
 
-async def test_reads_asked_together_are_one_query(
+def sent(finds: Finds) -> list[list[str]]:
+    """The ids each find asked for, in the order the finds were sent."""
+    return [
+        sorted(f["_id"]["$in"]) if isinstance(f["_id"], dict) else [f["_id"]] for f in finds.filters
+    ]
+
+
+async def test_reads_asked_while_one_is_at_the_store_are_one_query(
     setup: tuple[AsyncCollection[Doc], Finds],
 ) -> None:
     collection, finds = setup
@@ -66,8 +74,9 @@ async def test_reads_asked_together_are_one_query(
         {"_id": i, "n": int(i[6:]), "attrs": {"a": [int(i[6:])]}} for i in ids[:-1]
     ]
     assert docs[-1] is None
-    assert len(finds.filters) == 1
-    assert sorted(finds.filters[0]["_id"]["$in"]) == sorted(ids)
+    # The first found nothing at the store and went alone; the others gathered behind it.
+    assert sent(finds) == [["urn:e:3"], sorted(ids[1:])]
+    assert "$in" not in finds.filters[0]["_id"]
 
 
 async def test_a_lone_read_is_a_find_one(setup: tuple[AsyncCollection[Doc], Finds]) -> None:
@@ -78,7 +87,28 @@ async def test_a_lone_read_is_a_find_one(setup: tuple[AsyncCollection[Doc], Find
     assert finds.filters == [{"_id": "urn:e:5"}, {"_id": "urn:e:nope"}]
 
 
-async def test_reads_of_later_turns_are_later_queries(
+async def test_a_batch_gathers_the_reads_of_a_few_turns(
+    setup: tuple[AsyncCollection[Doc], Finds],
+) -> None:
+    collection, finds = setup
+    reads = PointReads(collection, PROJECTION)
+
+    async def after(turns: int, n: int) -> Doc | None:
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        return await reads.get(f"urn:e:{n}")
+
+    docs = await asyncio.gather(
+        reads.get("urn:e:1"),  # alone
+        reads.get("urn:e:2"),  # leads a batch
+        after(GATHER_TURNS - 1, 3),  # joins it
+        after(GATHER_TURNS + 1, 4),  # too late: the batch has left
+    )
+    assert [d and d["n"] for d in docs] == [1, 2, 3, 4]
+    assert sent(finds) == [["urn:e:1"], ["urn:e:2", "urn:e:3"], ["urn:e:4"]]
+
+
+async def test_reads_of_later_moments_are_later_queries(
     setup: tuple[AsyncCollection[Doc], Finds],
 ) -> None:
     collection, finds = setup
@@ -88,9 +118,9 @@ async def test_reads_of_later_turns_are_later_queries(
         await asyncio.sleep(0.05)
         return await reads.get(f"urn:e:{n}")
 
-    docs = await asyncio.gather(reads.get("urn:e:1"), reads.get("urn:e:2"), late(3), late(4))
-    assert [d and d["n"] for d in docs] == [1, 2, 3, 4]
-    assert len(finds.filters) == 2
+    docs = await asyncio.gather(*(reads.get(f"urn:e:{n}") for n in (1, 2, 3)), late(4), late(5))
+    assert [d and d["n"] for d in docs] == [1, 2, 3, 4, 5]
+    assert sent(finds) == [["urn:e:1"], ["urn:e:2", "urn:e:3"], ["urn:e:4"], ["urn:e:5"]]
 
 
 async def test_readers_of_one_id_get_their_own_copies(
@@ -98,22 +128,23 @@ async def test_readers_of_one_id_get_their_own_copies(
 ) -> None:
     collection, finds = setup
     reads = PointReads(collection, PROJECTION)
-    docs = await asyncio.gather(*(reads.get(i) for i in ["urn:e:8", "urn:e:9", "urn:e:8"] * 2))
-    assert len(finds.filters) == 1
-    eights = [d for d in docs if d and d["n"] == 8]
-    assert len(eights) == 4
-    eights[0]["attrs"]["a"].append("changed by its reader")
-    assert all(d["attrs"] == {"a": [8]} for d in eights[1:])
-    assert len({id(d) for d in eights}) == 4
-    assert len({id(d["attrs"]) for d in eights}) == 4
+    asked = ["urn:e:8", "urn:e:8", "urn:e:9", "urn:e:8", "urn:e:9", "urn:e:8"]
+    docs = await asyncio.gather(*(reads.get(i) for i in asked))
+    assert sent(finds) == [["urn:e:8"], ["urn:e:8", "urn:e:9"]]
+    assert [d and d["n"] for d in docs] == [8, 8, 9, 8, 9, 8]
+    for n in (8, 9):
+        same = [d for d in docs if d and d["n"] == n]
+        same[0]["attrs"]["a"].append("changed by its reader")
+        assert all(d["attrs"] == {"a": [n]} for d in same[1:])
+        assert len({id(d["attrs"]) for d in same}) == len(same)
 
 
 async def test_more_ids_than_one_query_takes(setup: tuple[AsyncCollection[Doc], Finds]) -> None:
     collection, finds = setup
     reads = PointReads(collection, PROJECTION)
-    docs = await asyncio.gather(*(reads.get(f"urn:e:{n}") for n in range(240)))
-    assert [d and d["n"] for d in docs] == list(range(240))
-    assert sorted(len(f["_id"]["$in"]) for f in finds.filters) == [40, MAX_IDS, MAX_IDS]
+    docs = await asyncio.gather(*(reads.get(f"urn:e:{n}") for n in range(241)))
+    assert [d and d["n"] for d in docs] == list(range(241))
+    assert sorted(len(ids) for ids in sent(finds)) == [1, 40, MAX_IDS, MAX_IDS]
 
 
 class Cursor:
@@ -151,6 +182,7 @@ class Gate:
 
     async def _answer(self, flt: Doc) -> list[Doc]:
         self.queries.append(flt)
+        await asyncio.sleep(0)  # a store answers in a later turn, never at once
         await self.open.wait()
         if self.fail:
             raise self.fail
@@ -165,6 +197,7 @@ async def test_every_reader_gets_the_stores_error() -> None:
     asked = asyncio.gather(*(reads.get(f"urn:e:{n}") for n in range(3)), return_exceptions=True)
     results = await asyncio.wait_for(asked, 5)
     assert [str(r) for r in results] == ["store away"] * 3
+    assert len(gate.queries) == 2  # one alone, then the two others together
     with pytest.raises(ConnectionError, match="store away"):  # and a lone reader too
         await asyncio.wait_for(reads.get("urn:e:1"), 5)
 
@@ -173,17 +206,19 @@ async def test_every_reader_gets_the_stores_error() -> None:
 async def test_the_others_are_answered_when_the_leader_goes_away(when: str) -> None:
     gate = Gate()
     reads = PointReads(gate, PROJECTION)  # type: ignore[arg-type]
-    # All four ask in one turn; the first leads and gathers the others.
+    # All ask in one turn: the first goes alone, the second leads the others.
+    first = asyncio.ensure_future(reads.get("urn:e:9"))
     leader = asyncio.ensure_future(reads.get("urn:e:0"))
     others = [asyncio.ensure_future(reads.get(f"urn:e:{n}")) for n in (0, 1, 2)]
     await asyncio.sleep(0)  # they have asked; the leader has not sent its query yet
-    assert gate.queries == []
+    assert gate.queries == [{"_id": "urn:e:9"}]
     if when == "querying":
         await asyncio.sleep(0.01)
-        assert len(gate.queries) == 1
+        assert len(gate.queries) == 2
     leader.cancel()
     gate.open.set()
-    assert await asyncio.wait_for(asyncio.gather(*others), 2) == [
+    assert await asyncio.wait_for(asyncio.gather(first, *others), 2) == [
+        {"_id": "urn:e:9"},
         {"_id": "urn:e:0"},
         {"_id": "urn:e:1"},
         {"_id": "urn:e:2"},
@@ -194,13 +229,15 @@ async def test_the_others_are_answered_when_the_leader_goes_away(when: str) -> N
 async def test_a_reader_that_goes_away_does_not_hold_up_the_others() -> None:
     gate = Gate()
     reads = PointReads(gate, PROJECTION)  # type: ignore[arg-type]
+    first = asyncio.ensure_future(reads.get("urn:e:9"))
     leader = asyncio.ensure_future(reads.get("urn:e:0"))
     quitter = asyncio.ensure_future(reads.get("urn:e:1"))
     stayer = asyncio.ensure_future(reads.get("urn:e:missing"))
     await asyncio.sleep(0.01)
-    assert len(gate.queries) == 1
+    assert len(gate.queries) == 2
     quitter.cancel()
     gate.open.set()
+    assert await asyncio.wait_for(first, 2) == {"_id": "urn:e:9"}
     assert await asyncio.wait_for(leader, 2) == {"_id": "urn:e:0"}
     assert await asyncio.wait_for(stayer, 2) is None
     assert quitter.cancelled()
