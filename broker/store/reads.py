@@ -27,11 +27,12 @@ __all__ = ["GATHER_TURNS", "MAX_IDS", "PointReads"]
 #: Ids per query: a reply of this many entities fits the driver's first batch (101).
 MAX_IDS = 100
 
-Doc = dict[str, Any]
 #: Turns of the event loop a batch is gathered for. Requests read from the sockets in the
 #: loop's next I/O poll reach their store read two turns later (the connection's task
 #: wakes, then the handler runs): three turns take in those that had arrived by then.
 GATHER_TURNS = 3
+
+Doc = dict[str, Any]
 
 
 class PointReads:
@@ -44,7 +45,7 @@ class PointReads:
         self._projection = projection
         # The batch being gathered: id -> futures of the readers who joined it.
         self._batch: dict[str, list[asyncio.Future[Doc | None]]] | None = None
-        self._in_flight = 0  # queries of this collection sent and not yet answered
+        self._in_flight = 0  # reads of this collection gathering or sent, not yet answered
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def get(self, entity_id: str) -> Doc | None:
