@@ -77,11 +77,11 @@ class PointReads:
                 return await self._collection.find_one({"_id": entity_id}, self._projection)
             found = await self._find(list(batch))
         except asyncio.CancelledError:
-            # This reader's request went away; the others still want their answers.
-            if not batch[entity_id]:
-                del batch[entity_id]
-            if batch:
-                self._spawn(batch)
+            # This reader's request went away; the others may still want their answers
+            # (when all went away together, as at shutdown, nobody does).
+            waiting = {i: fs for i, fs in batch.items() if any(not f.done() for f in fs)}
+            if waiting:
+                self._spawn(waiting)
             raise
         except Exception as exc:
             _fail(batch, exc)

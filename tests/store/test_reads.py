@@ -240,3 +240,18 @@ async def test_a_reader_that_goes_away_does_not_hold_up_the_others() -> None:
     assert await asyncio.wait_for(leader, 2) == {"_id": "urn:e:0"}
     assert await asyncio.wait_for(stayer, 2) is None
     assert quitter.cancelled()
+
+
+async def test_nothing_is_read_for_readers_that_all_went_away() -> None:
+    gate = Gate()
+    reads = PointReads(gate, PROJECTION)  # type: ignore[arg-type]
+    first = asyncio.ensure_future(reads.get("urn:e:9"))
+    asked = [asyncio.ensure_future(reads.get(f"urn:e:{n}")) for n in (0, 1, 2)]
+    await asyncio.sleep(0.01)
+    assert len(gate.queries) == 2
+    for task in [first, *asked]:  # as at shutdown: every handler is cancelled
+        task.cancel()
+    await asyncio.gather(first, *asked, return_exceptions=True)
+    gate.open.set()
+    await asyncio.sleep(0.01)
+    assert len(gate.queries) == 2  # the batch was not sent again for nobody
