@@ -51,7 +51,7 @@ class PointReads:
     async def get(self, entity_id: str) -> Doc | None:
         """The document (its own copy, free to change), or None if there is none."""
         batch = self._batch
-        if batch is not None:  # another reader gathers a batch in this turn: join it
+        if batch is not None:  # another reader is gathering a batch: join it
             future: asyncio.Future[Doc | None] = asyncio.get_running_loop().create_future()
             batch.setdefault(entity_id, []).append(future)
             return await future
