@@ -153,22 +153,19 @@ def _instance(
 def _render(
     entity: Entity,
     compact: Callable[[str], str],
-    names: dict[str, str] | None,
+    names: dict[str, str],
     opts: RenderOptions,
     key_values: bool,
     concise: bool,
 ) -> dict[str, Any]:
-    """names, when given, caches compact for entity types and attribute names: a dict
-    lookup is cheaper than a call, and the entities of a query share their names."""
-    if names is None:
-        types = [compact(t) for t in entity["type"]]
-    else:
-        types = []
-        for iri in entity["type"]:
-            name = names.get(iri)
-            if name is None:
-                name = names[iri] = compact(iri)
-            types.append(name)
+    """names caches compact for entity types and attribute names: a dict lookup is
+    cheaper than a call, and the entities of a query share their names."""
+    types = []
+    for iri in entity["type"]:
+        name = names.get(iri)
+        if name is None:
+            name = names[iri] = compact(iri)
+        types.append(name)
     out: dict[str, Any] = {"id": entity["id"], "type": types[0] if len(types) == 1 else types}
     if "scope" in entity:
         scope = entity["scope"]
@@ -182,12 +179,9 @@ def _render(
     for iri, instances in entity["attrs"].items():
         if wanted is not None and iri not in wanted:
             continue
-        if names is None:
-            name = compact(iri)
-        else:
-            name = names.get(iri)
-            if name is None:
-                name = names[iri] = compact(iri)
+        name = names.get(iri)
+        if name is None:
+            name = names[iri] = compact(iri)
         if key_values:
             if len(instances) == 1:
                 inst = instances[0]
@@ -220,7 +214,7 @@ def _render(
 
 def render_entity(entity: Entity, ctx: TermCompactor, opts: RenderOptions) -> dict[str, Any]:
     fmt = opts.format
-    return _render(entity, ctx.compact, None, opts, fmt == "keyValues", fmt == "concise")
+    return _render(entity, ctx.compact, {}, opts, fmt == "keyValues", fmt == "concise")
 
 
 def render_entities(
