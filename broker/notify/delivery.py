@@ -102,11 +102,15 @@ class DeliveryWorker:
             self.dispatch(items)
             return
         with self._unsettling(tenant):
-            try:
-                await self.backend.release_items(tenant, [i.id for i in items], self.owner)
-            except Exception:  # their leases run out, then they are claimed
-                log.exception("cannot hand notifications back to the outbox")
+            await self._release(tenant, [i.id for i in items])
         self.stored(tenant)
+
+    async def _release(self, tenant: str | None, ids: list[str]) -> None:
+        """Hand items held here back to the outbox (for anyone's next claim)."""
+        try:
+            await self.backend.release_items(tenant, ids, self.owner)
+        except Exception:  # their leases run out, then they are claimed
+            log.exception("cannot hand notifications back to the outbox")
 
     def wake(self, tenant: str | None) -> None:
         self._woken.add(tenant)
@@ -176,10 +180,7 @@ class DeliveryWorker:
             ids = [item.id] if with_item else []
             ids.extend(other.id for other in rest)
             if ids:
-                try:
-                    await self.backend.release_items(item.tenant, ids, self.owner)
-                except Exception:  # their leases run out, then they are claimed
-                    log.exception("cannot hand notifications back to the outbox")
+                await self._release(item.tenant, ids)
         self.stored(item.tenant)
 
     async def _hand_back(self, item: Delivery) -> None:
