@@ -209,10 +209,9 @@ class _FastCollection(_collection_module.Collection):  # type: ignore[misc]
         planned = self.sorted_plan(spec, key)
         if key is not None and planned is not None:
             # The index gives the order: the read stops where the reader stops.
-            for doc in self._read_index(planned, spec, key[1]):
-                result = self._copy_only_fields(doc, fields, as_class, filter=spec)
-                if result is not None:
-                    yield result
+            yield from self._projected(
+                self._read_index(planned, spec, key[1]), spec, fields, as_class
+            )
             return
         if key is None or _near(spec):
             yield from super()._get_dataset(spec, sort, fields, as_class)
@@ -226,8 +225,12 @@ class _FastCollection(_collection_module.Collection):  # type: ignore[misc]
             yield from super()._get_dataset(spec, sort, fields, as_class)
             return
         order = sorted(range(len(docs)), key=values.__getitem__, reverse=direction < 0)
-        for i in order:
-            result = self._copy_only_fields(docs[i], fields, as_class, filter=spec)
+        yield from self._projected((docs[i] for i in order), spec, fields, as_class)
+
+    def _projected(self, docs: Iterable[Any], spec: Any, fields: Any, as_class: Any) -> Any:
+        """Each document as mongomock's find gives it (its projection, as_class), lazily."""
+        for doc in docs:
+            result = self._copy_only_fields(doc, fields, as_class, filter=spec)
             if result is not None:
                 yield result
 
