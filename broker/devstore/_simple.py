@@ -20,7 +20,7 @@ from typing import Any
 
 from ._geo import geo_intersects, geo_within
 
-__all__ = ["compile_filter"]
+__all__ = ["compile_filter", "field_value", "scalar_kind"]
 
 #: Decided: True/False; undecided: None.
 Test = Callable[[Mapping[str, Any]], bool | None]
@@ -35,8 +35,9 @@ _GEO: dict[str, Callable[[Any, Any], bool]] = {
 _OPS = frozenset({"$eq", "$ne", "$in", "$nin", "$lt", "$lte", "$gt", "$gte"})
 
 
-def _kind(value: Any) -> str | None:
-    """ "s" for a string, "n" for a number (not a boolean, not NaN), None otherwise."""
+def scalar_kind(value: Any) -> str | None:
+    """ "s" for a string, "n" for a number (not a boolean, not NaN), None otherwise: the
+    values whose Python order is MongoDB's."""
     t = type(value)
     if t is str:
         return "s"
@@ -55,19 +56,19 @@ def _clause(op: str, arg: Any) -> Clause:
         positive = op == "$in"
 
         def member(value: Any) -> bool | None:
-            if _kind(value) is not None:
+            if scalar_kind(value) is not None:
                 return (value in wanted) is positive  # 1 == 1.0, as in MongoDB
             if _is_absent(value):
                 return not positive  # no null in the list
             return None
 
         return member
-    arg_kind = _kind(arg)
+    arg_kind = scalar_kind(arg)
     if op in ("$eq", "$ne"):
         positive = op == "$eq"
 
         def equal(value: Any) -> bool | None:
-            kind = _kind(value)
+            kind = scalar_kind(value)
             if kind is not None:
                 return (kind == arg_kind and value == arg) is positive
             if _is_absent(value):
@@ -83,7 +84,7 @@ def _clause(op: str, arg: Any) -> Clause:
     }[op]
 
     def ordered(value: Any) -> bool | None:
-        kind = _kind(value)
+        kind = scalar_kind(value)
         if kind is not None:
             return kind == arg_kind and compare(value, arg)  # other types never compare
         if _is_absent(value):
@@ -93,7 +94,9 @@ def _clause(op: str, arg: Any) -> Clause:
     return ordered
 
 
-def _resolver(path: str) -> Callable[[Mapping[str, Any]], Any]:
+def field_value(path: str) -> Callable[[Mapping[str, Any]], Any]:
+    """A reader of path's value in a document: the value, or markers for a missing field
+    (_MISSING) and an array on the way (_ARRAY); a final array is returned as it is."""
     if "." not in path:
         return lambda doc: doc.get(path, _MISSING)
     parts = path.split(".")
@@ -113,22 +116,10 @@ def _resolver(path: str) -> Callable[[Mapping[str, Any]], Any]:
     return resolve
 
 
-def field_value(path: str) -> Callable[[Mapping[str, Any]], Any]:
-    """A reader of path's value in a document: the value, or markers for a missing field
-    (_MISSING) and an array on the way (_ARRAY); a final array is returned as it is."""
-    return _resolver(path)
-
-
-def scalar_kind(value: Any) -> str | None:
-    """ "s" (string), "n" (number, not boolean nor NaN) or None: the values whose Python
-    order is MongoDB's."""
-    return _kind(value)
-
-
 def _over_array(clause: Clause, op: str, values: list[Any]) -> bool | None:
     """A clause on an array of strings and numbers, as MongoDB applies it: to each
     element (a match by any of them), negated operators to all of them."""
-    if any(_kind(v) is None for v in values):
+    if any(scalar_kind(v) is None for v in values):
         return None
     if op in ("$ne", "$nin"):
         return all(clause(v) for v in values)
@@ -150,21 +141,21 @@ def _field(path: str, condition: Any) -> Test:
         if op in _GEO:
             return _geo_field(path, _GEO[op], arg)
     clauses: list[tuple[str, Clause]] = []
-    if _kind(condition) is not None:
+    if scalar_kind(condition) is not None:
         clauses.append(("$eq", _clause("$eq", condition)))
     elif isinstance(condition, Mapping) and condition:
         for op, arg in condition.items():
             if op not in _OPS:
                 return _undecided
             if op in ("$in", "$nin"):
-                if not isinstance(arg, list) or any(_kind(a) is None for a in arg):
+                if not isinstance(arg, list) or any(scalar_kind(a) is None for a in arg):
                     return _undecided
-            elif _kind(arg) is None:
+            elif scalar_kind(arg) is None:
                 return _undecided
             clauses.append((op, _clause(op, arg)))
     else:
         return _undecided
-    resolve = _resolver(path)
+    resolve = field_value(path)
 
     def test(doc: Mapping[str, Any]) -> bool | None:
         value = resolve(doc)
@@ -186,7 +177,7 @@ def _field(path: str, condition: Any) -> Test:
 def _geo_field(path: str, operator: Callable[[Any, Any], bool], spec: Any) -> Test:
     """$geoWithin / $geoIntersects through the dev store's own operators (see _geo), as
     mongomock-ng would call them, without its generic filter around them."""
-    resolve = _resolver(path)
+    resolve = field_value(path)
 
     def test(doc: Mapping[str, Any]) -> bool | None:
         value = resolve(doc)
